@@ -1,0 +1,177 @@
+package dev.tether.server.broker.memory;
+
+import dev.tether.server.broker.AppendRequest;
+import dev.tether.server.broker.AppendResult;
+import dev.tether.server.broker.ChannelStream;
+import dev.tether.server.broker.Publication;
+import dev.tether.server.config.TetherConfig.HistoryPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One channel's in-memory log: a ring of publications that grows up to the history size.
+ *
+ * <p>Writers (append, eviction) hold this object's monitor. Readers take no lock: they read the
+ * volatile {@code top} first, then the ring slot, and check the slot's offset, so a slot that was
+ * overwritten or evicted reads as null instead of as the wrong publication.
+ */
+final class MemoryStream implements ChannelStream {
+    private static final int INITIAL_RING = 16;
+
+    private final String channel;
+    private final String epoch;
+    private final int historySize;
+    private final long historyAgeMillis;
+    private final long dedupMillis;
+    private final Clock clock;
+    private final MemoryBroker broker;
+
+    /** Guarded by this; published to readers by the volatile write of {@link #top}. */
+    private volatile Publication[] ring = new Publication[INITIAL_RING];
+    private volatile long top;
+    private volatile long first = 1;
+    /** Guarded by this: idempotency keys in arrival order, so the oldest expire first. */
+    private final LinkedHashMap<String, KeyEntry> keys = new LinkedHashMap<>();
+    /** Guarded by this: open handles; the channel is released only when none are left. */
+    private int handles;
+    private long lastUsedMillis;
+
+    private record KeyEntry(long offset, long expiresAtMillis) {
+    }
+
+    MemoryStream(String channel, HistoryPolicy history, Duration dedupWindow, Clock clock, MemoryBroker broker) {
+        this.channel = channel;
+        this.historySize = history.size();
+        this.historyAgeMillis = history.maxAge().toMillis();
+        this.dedupMillis = dedupWindow.toMillis();
+        this.clock = clock;
+        this.broker = broker;
+        this.epoch = "e-" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE).substring(0, 10);
+        this.lastUsedMillis = clock.millis();
+    }
+
+    @Override
+    public String channel() {
+        return channel;
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(AppendRequest request) {
+        long offset;
+        synchronized (this) {
+            long now = clock.millis();
+            lastUsedMillis = now;
+            expireKeys(now);
+            if (request.key() != null) {
+                KeyEntry seen = keys.get(request.key());
+                if (seen != null) {
+                    return CompletableFuture.completedFuture(new AppendResult(seen.offset(), epoch, true));
+                }
+            }
+            offset = top + 1;
+            Publication pub = new Publication(channel, offset, now, request.data(), request.fromUser(), request.fromClient());
+            Publication[] r = ensureCapacity();
+            r[(int) (offset & (r.length - 1))] = pub;
+            if (request.key() != null) {
+                keys.put(request.key(), new KeyEntry(offset, now + dedupMillis));
+            }
+            top = offset;
+            if (offset - first + 1 > historySize) {
+                first = offset - historySize + 1;
+            }
+            evictExpired(now);
+        }
+        broker.appended(channel, offset);
+        return CompletableFuture.completedFuture(new AppendResult(offset, epoch, false));
+    }
+
+    /** Grows the ring (power of two) while it is smaller than the history size. Guarded by this. */
+    private Publication[] ensureCapacity() {
+        Publication[] r = ring;
+        long needed = top + 1 - first + 1;
+        if (needed <= r.length || r.length >= historySize) {
+            return r;
+        }
+        Publication[] grown = new Publication[Math.min(r.length * 2, Integer.highestOneBit(historySize - 1) << 1)];
+        for (long o = first; o <= top; o++) {
+            grown[(int) (o & (grown.length - 1))] = r[(int) (o & (r.length - 1))];
+        }
+        ring = grown;
+        return grown;
+    }
+
+    private void expireKeys(long now) {
+        Iterator<Map.Entry<String, KeyEntry>> it = keys.entrySet().iterator();
+        while (it.hasNext() && it.next().getValue().expiresAtMillis() <= now) {
+            it.remove();
+        }
+    }
+
+    /** Drops publications older than the history age. */
+    synchronized void evictExpired(long now) {
+        long cutoff = now - historyAgeMillis;
+        Publication[] r = ring;
+        long f = first;
+        while (f <= top) {
+            Publication p = r[(int) (f & (r.length - 1))];
+            if (p == null || p.offset() != f || p.timestamp() > cutoff) {
+                break;
+            }
+            r[(int) (f & (r.length - 1))] = null;
+            f++;
+        }
+        first = f;
+        expireKeys(now);
+    }
+
+    @Override
+    public Publication get(long offset) {
+        if (offset < first) {
+            return null;
+        }
+        Publication[] r = ring;
+        Publication p = r[(int) (offset & (r.length - 1))];
+        return p != null && p.offset() == offset && offset >= first ? p : null;
+    }
+
+    @Override
+    public long top() {
+        return top;
+    }
+
+    @Override
+    public long first() {
+        return first;
+    }
+
+    @Override
+    public String epoch() {
+        return epoch;
+    }
+
+    synchronized void retain() {
+        handles++;
+        lastUsedMillis = clock.millis();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (handles > 0) {
+            handles--;
+        }
+        lastUsedMillis = clock.millis();
+    }
+
+    /** Milliseconds this channel has been releasable: no handles, no history; else 0. */
+    synchronized long idleSince(long now) {
+        if (handles > 0 || first <= top || !keys.isEmpty()) {
+            return 0;
+        }
+        return now - lastUsedMillis;
+    }
+}

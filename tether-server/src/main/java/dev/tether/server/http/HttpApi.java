@@ -1,0 +1,286 @@
+package dev.tether.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.server.broker.AppendRequest;
+import dev.tether.server.config.TetherConfig;
+import dev.tether.server.hub.HistoryPage;
+import dev.tether.server.hub.Hub;
+import dev.tether.server.protocol.ChannelNames;
+import dev.tether.server.protocol.Fields;
+import dev.tether.server.protocol.Json;
+import dev.tether.server.protocol.ProtocolException;
+import dev.tether.server.protocol.StreamPosition;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The plain HTTP endpoints of PROTOCOL.md section 13 (everything but the WebSocket upgrade). */
+public final class HttpApi {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+    private static final int DEFAULT_HISTORY_LIMIT = 100;
+    private static final int MAX_HISTORY_LIMIT = 1000;
+
+    private final Hub hub;
+    private final TetherConfig config;
+    private final BooleanSupplier ready;
+    private final StaticFiles files;
+
+    public HttpApi(Hub hub, TetherConfig config, BooleanSupplier ready) {
+        this.hub = hub;
+        this.config = config;
+        this.ready = ready;
+        this.files = new StaticFiles(config.staticDir());
+    }
+
+    /** Answers {@code req}; the caller keeps ownership of the request. */
+    public void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
+        QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+        String path = uri.path();
+        CompletableFuture<FullHttpResponse> response;
+        try {
+            response = route(req, path, uri.parameters());
+        } catch (BadRequest e) {
+            response = CompletableFuture.completedFuture(HttpResponses.error(e.status, e.getMessage()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("HTTP {} {} failed", req.method(), path, e);
+            response = CompletableFuture.completedFuture(HttpResponses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error"));
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        response.whenComplete((r, err) -> ctx.executor().execute(() -> {
+            FullHttpResponse out = err == null ? r
+                    : HttpResponses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "not stored: " + err.getMessage());
+            HttpUtil.setKeepAlive(out, keepAlive);
+            var f = ctx.writeAndFlush(out);
+            if (!keepAlive) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
+        }));
+    }
+
+    private CompletableFuture<FullHttpResponse> route(FullHttpRequest req, String path, Map<String, List<String>> q)
+            throws IOException {
+        switch (path) {
+            case "/healthz" -> {
+                requireMethod(req, HttpMethod.GET);
+                return done(HttpResponses.json(HttpResponseStatus.OK, g -> {
+                    g.writeStartObject();
+                    g.writeStringField("status", "ok");
+                    g.writeEndObject();
+                }));
+            }
+            case "/readyz" -> {
+                requireMethod(req, HttpMethod.GET);
+                boolean r = ready.getAsBoolean();
+                return done(HttpResponses.json(r ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, g -> {
+                    g.writeStartObject();
+                    g.writeBooleanField("ready", r);
+                    g.writeEndObject();
+                }));
+            }
+            case "/metrics" -> {
+                requireMethod(req, HttpMethod.GET);
+                return done(HttpResponses.bytes(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
+                        hub.metrics().scrape().getBytes(StandardCharsets.UTF_8)));
+            }
+            default -> {
+            }
+        }
+        if (path.startsWith("/api/")) {
+            authorize(req);
+            return switch (path) {
+                case "/api/publish" -> publish(req);
+                case "/api/history" -> done(history(req, q));
+                case "/api/presence" -> done(presence(req, q));
+                case "/api/channels" -> done(channels(req));
+                default -> throw new BadRequest(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path);
+            };
+        }
+        if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
+            throw new BadRequest(HttpResponseStatus.METHOD_NOT_ALLOWED, req.method() + " is not allowed on " + path);
+        }
+        FullHttpResponse file = files.get(path);
+        if (file == null) {
+            throw new BadRequest(HttpResponseStatus.NOT_FOUND, "not found: " + path);
+        }
+        return done(file);
+    }
+
+    private static CompletableFuture<FullHttpResponse> done(FullHttpResponse r) {
+        return CompletableFuture.completedFuture(r);
+    }
+
+    private void authorize(FullHttpRequest req) {
+        if (config.apiKey() == null) {
+            return;
+        }
+        String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        String expected = "Bearer " + config.apiKey();
+        if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+            throw new BadRequest(HttpResponseStatus.UNAUTHORIZED, "missing or wrong 'Authorization: Bearer <api key>'");
+        }
+    }
+
+    private static void requireMethod(FullHttpRequest req, HttpMethod method) {
+        if (req.method() != method && !(method == HttpMethod.GET && req.method() == HttpMethod.HEAD)) {
+            throw new BadRequest(HttpResponseStatus.METHOD_NOT_ALLOWED, "use " + method + " for " + new QueryStringDecoder(req.uri()).path());
+        }
+    }
+
+    private CompletableFuture<FullHttpResponse> publish(FullHttpRequest req) {
+        requireMethod(req, HttpMethod.POST);
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(ByteBufUtil.getBytes(req.content()));
+        } catch (JsonProcessingException e) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "body could not be read");
+        }
+        if (body == null || !body.isObject()) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "body must be a JSON object {\"channel\",\"data\",\"key\"?}");
+        }
+        String channel;
+        String key;
+        try {
+            channel = Fields.channel(body);
+            key = Fields.optionalString(body, "key", Fields.MAX_KEY_CHARS);
+        } catch (ProtocolException e) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        }
+        if (!body.has("data")) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "field 'data' is missing");
+        }
+        byte[] data;
+        try {
+            data = Json.MAPPER.writeValueAsBytes(body.get("data"));
+        } catch (JsonProcessingException e) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "field 'data' cannot be encoded");
+        }
+        if (data.length > config.maxPublicationBytes()) {
+            throw new BadRequest(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "data is " + data.length + " bytes, more than " + config.maxPublicationBytes());
+        }
+        return hub.publish(channel, new AppendRequest(data, key, null, null)).thenApply(r ->
+                HttpResponses.json(HttpResponseStatus.OK, g -> {
+                    g.writeStartObject();
+                    g.writeNumberField("offset", r.offset());
+                    g.writeStringField("epoch", r.epoch());
+                    g.writeBooleanField("duplicate", r.duplicate());
+                    g.writeEndObject();
+                }));
+    }
+
+    private FullHttpResponse history(FullHttpRequest req, Map<String, List<String>> q) {
+        requireMethod(req, HttpMethod.GET);
+        String channel = channelParam(q);
+        String sinceParam = param(q, "since");
+        String epoch = param(q, "epoch");
+        StreamPosition since = null;
+        if (sinceParam != null || epoch != null) {
+            if (sinceParam == null || epoch == null) {
+                throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "'since' and 'epoch' must be given together");
+            }
+            since = new StreamPosition(number(sinceParam, "since", 0, Long.MAX_VALUE), epoch);
+        }
+        String limitParam = param(q, "limit");
+        int limit = limitParam == null ? DEFAULT_HISTORY_LIMIT : (int) number(limitParam, "limit", 1, MAX_HISTORY_LIMIT);
+        HistoryPage page = hub.history(channel, since, limit);
+        return HttpResponses.json(HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            page.writeFields(g);
+            g.writeEndObject();
+        });
+    }
+
+    private FullHttpResponse presence(FullHttpRequest req, Map<String, List<String>> q) {
+        requireMethod(req, HttpMethod.GET);
+        String channel = channelParam(q);
+        var clients = hub.presence().list(channel);
+        return HttpResponses.json(HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            Hub.writePresence(g, clients);
+            g.writeEndObject();
+        });
+    }
+
+    private FullHttpResponse channels(FullHttpRequest req) {
+        requireMethod(req, HttpMethod.GET);
+        Map<String, Integer> subs = hub.channelSubscribers();
+        Map<String, Long> tops = hub.broker().channels();
+        return HttpResponses.json(HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("channels");
+            for (var e : subs.entrySet()) {
+                g.writeStartObject();
+                g.writeStringField("channel", e.getKey());
+                g.writeNumberField("subscribers", e.getValue());
+                g.writeNumberField("offset", tops.getOrDefault(e.getKey(), 0L));
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    private static String param(Map<String, List<String>> q, String name) {
+        List<String> v = q.get(name);
+        if (v == null || v.isEmpty()) {
+            return null;
+        }
+        if (v.size() > 1) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "query parameter '" + name + "' is given more than once");
+        }
+        return v.get(0);
+    }
+
+    private static String channelParam(Map<String, List<String>> q) {
+        String channel = param(q, "channel");
+        if (channel == null) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "query parameter 'channel' is missing");
+        }
+        if (!ChannelNames.isValid(channel)) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "query parameter 'channel' is not a valid channel name");
+        }
+        return channel;
+    }
+
+    private static long number(String s, String name, long min, long max) {
+        try {
+            long v = Long.parseLong(s);
+            if (v < min || v > max) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST,
+                    "query parameter '" + name + "' must be an integer from " + min + " to " + max + ", got '" + s + "'");
+        }
+    }
+
+    /** A request we refuse, with its status. */
+    static final class BadRequest extends RuntimeException {
+        final HttpResponseStatus status;
+
+        BadRequest(HttpResponseStatus status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.tether.server.http;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Serves the demo pages and the browser client: from {@code static-dir} if set, else from the jar. */
+final class StaticFiles {
+    private static final Map<String, String> TYPES = Map.of(
+            "html", "text/html; charset=utf-8",
+            "js", "text/javascript; charset=utf-8",
+            "mjs", "text/javascript; charset=utf-8",
+            "ts", "text/plain; charset=utf-8",
+            "css", "text/css; charset=utf-8",
+            "json", "application/json",
+            "png", "image/png",
+            "svg", "image/svg+xml",
+            "ico", "image/x-icon");
+    private final Path dir;
+
+    StaticFiles(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The file for {@code path}, or null when there is none (or the path tries to leave the root). */
+    FullHttpResponse get(String path) throws IOException {
+        String p = path.equals("/") ? "/index.html" : path;
+        if (p.contains("..") || p.contains("\\") || p.contains("//") || !p.startsWith("/")) {
+            return null;
+        }
+        String ext = p.substring(p.lastIndexOf('.') + 1);
+        String type = TYPES.getOrDefault(ext, "application/octet-stream");
+        byte[] body = read(p.substring(1));
+        if (body == null && !p.contains(".")) {
+            body = read(p.substring(1) + ".html");
+            type = TYPES.get("html");
+        }
+        return body == null ? null : HttpResponses.bytes(HttpResponseStatus.OK, type, body);
+    }
+
+    private byte[] read(String relative) throws IOException {
+        if (dir != null) {
+            Path f = dir.resolve(relative).normalize();
+            return f.startsWith(dir) && Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+        }
+        try (InputStream in = StaticFiles.class.getResourceAsStream("/static/" + relative)) {
+            return in == null ? null : in.readAllBytes();
+        }
+    }
+}

@@ -1,0 +1,307 @@
+package dev.tether.server.hub;
+
+import dev.tether.server.auth.TokenVerifier;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.tether.server.broker.AppendRequest;
+import dev.tether.server.broker.AppendResult;
+import dev.tether.server.broker.Broker;
+import dev.tether.server.broker.ChannelStream;
+import dev.tether.server.protocol.StreamPosition;
+import java.io.IOException;
+import dev.tether.server.config.TetherConfig;
+import dev.tether.server.metrics.TetherMetrics;
+import dev.tether.server.presence.ClientInfo;
+import dev.tether.server.presence.PresenceListener;
+import dev.tether.server.presence.PresenceRegistry;
+import dev.tether.server.protocol.Json;
+import dev.tether.server.session.SessionState;
+import dev.tether.server.session.SessionStore;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timer;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's shared state: which connections exist, which connection holds which session, and
+ * which subscriptions each channel has on this node. Everything per connection lives in
+ * {@link Connection}, owned by its event loop; everything here is safe from any thread.
+ */
+public final class Hub implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Hub.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    final TetherConfig config;
+    final Broker broker;
+    final PresenceRegistry presence;
+    final SessionStore sessions;
+    final TetherMetrics metrics;
+    final TokenVerifier tokens;
+    final Clock clock;
+    /** One timer wheel for every connection's heartbeat and timeouts (no task per connection in the loops). */
+    final Timer timer;
+
+    /** Channel name to its subscribers on this node; entries live while subscribers > 0 (compute-guarded). */
+    private final ConcurrentHashMap<String, ChannelFanout> fanouts = new ConcurrentHashMap<>();
+    /** Session id to the live connection holding it. */
+    private final ConcurrentHashMap<String, Connection> attached = new ConcurrentHashMap<>();
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private volatile boolean draining;
+
+    public Hub(TetherConfig config, Broker broker, PresenceRegistry presence, SessionStore sessions,
+               TetherMetrics metrics, Clock clock) {
+        this.config = config;
+        this.broker = broker;
+        this.presence = presence;
+        this.sessions = sessions;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.tokens = new TokenVerifier(config.tokenSecret(), clock);
+        long tickMillis = Math.max(5, Math.min(100, Math.min(config.pingInterval().toMillis(), config.pongTimeout().toMillis()) / 10));
+        this.timer = new HashedWheelTimer(r -> {
+            Thread t = new Thread(r, "tether-timer");
+            t.setDaemon(true);
+            return t;
+        }, tickMillis, TimeUnit.MILLISECONDS, 512);
+        broker.setListener((channel, top) -> {
+            ChannelFanout f = fanouts.get(channel);
+            if (f != null) {
+                f.wake();
+            }
+        });
+        presence.setListener(new PresenceListener() {
+            @Override
+            public void joined(String channel, ClientInfo client) {
+                broadcastPresence("join", channel, client);
+            }
+
+            @Override
+            public void left(String channel, ClientInfo client) {
+                broadcastPresence("leave", channel, client);
+            }
+        });
+        sessions.setExpiryListener(this::sessionExpired);
+        metrics.gauge("tether_connections", "open WebSocket connections", connections, Set::size);
+        metrics.gauge("tether_sessions", "sessions: attached to a connection plus detached awaiting resume", this,
+                h -> h.attached.size() + h.sessions.size());
+        metrics.gauge("tether_sessions_detached", "detached sessions awaiting resume", sessions, SessionStore::size);
+        metrics.gauge("tether_subscriptions", "subscriptions on this node", this, Hub::subscriptionCount);
+        metrics.gauge("tether_channels", "channels with subscribers on this node", fanouts, Map::size);
+    }
+
+    // --- connections and sessions ---------------------------------------------------------------
+
+    boolean register(Connection c) {
+        connections.add(c);
+        return connections.size() <= config.maxConnections();
+    }
+
+    void unregister(Connection c) {
+        connections.remove(c);
+    }
+
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    String newSessionId() {
+        byte[] b = new byte[18];
+        RANDOM.nextBytes(b);
+        return "s-" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    String newClientId() {
+        return "c-" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE).substring(0, 12);
+    }
+
+    /**
+     * Gets a session for resume: takes it over from the live connection holding it (which is closed
+     * with 4502) or from the store of detached sessions. Completes with null when it is gone.
+     */
+    CompletableFuture<SessionState> claimSession(String sessionId) {
+        Connection holder = attached.get(sessionId);
+        if (holder != null) {
+            return holder.handOver(sessionId).thenApply(s -> s != null ? s : sessions.take(sessionId));
+        }
+        return CompletableFuture.completedFuture(sessions.take(sessionId));
+    }
+
+    /** Records that {@code c} holds the session; false if another connection got there first. */
+    boolean attach(String sessionId, Connection c) {
+        return attached.putIfAbsent(sessionId, c) == null;
+    }
+
+    void detach(String sessionId, Connection c) {
+        attached.remove(sessionId, c);
+    }
+
+    private void sessionExpired(SessionState s) {
+        log.info("session {} of client {} expired", s.id(), s.client());
+        for (SessionState.SubscriptionState sub : s.subscriptions()) {
+            presence.leave(sub.channel(), s.client());
+        }
+    }
+
+    // --- channels ----------------------------------------------------------------------------
+
+    /** Called on the subscription's event loop. */
+    void addSubscriber(Subscription s) {
+        ChannelFanout f = fanouts.compute(s.channel, (name, cur) -> {
+            ChannelFanout fan = cur != null ? cur : new ChannelFanout(name);
+            fan.subscribers++;
+            return fan;
+        });
+        f.add(s);
+    }
+
+    /** Called on the subscription's event loop. */
+    void removeSubscriber(Subscription s) {
+        ChannelFanout f = fanouts.get(s.channel);
+        if (f == null) {
+            return;
+        }
+        f.remove(s);
+        fanouts.computeIfPresent(s.channel, (name, cur) -> --cur.subscribers <= 0 ? null : cur);
+    }
+
+    /** Channels with local subscribers and with history, and their subscriber counts. */
+    public Map<String, Integer> channelSubscribers() {
+        Map<String, Integer> out = new TreeMap<>();
+        broker.channels().keySet().forEach(c -> out.put(c, 0));
+        fanouts.forEach((c, f) -> out.put(c, f.subscribers));
+        return out;
+    }
+
+    private int subscriptionCount() {
+        int n = 0;
+        for (ChannelFanout f : fanouts.values()) {
+            n += f.subscribers;
+        }
+        return n;
+    }
+
+    private void broadcastPresence(String op, String channel, ClientInfo client) {
+        ChannelFanout f = fanouts.get(channel);
+        if (f == null) {
+            return;
+        }
+        byte[] json = Json.writeBytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("op", op);
+            g.writeStringField("channel", channel);
+            g.writeStringField("client", client.client());
+            g.writeStringField("user", client.user());
+            if (client.infoJson() != null) {
+                g.writeFieldName("info");
+                g.writeRawValue(client.infoJson());
+            }
+            g.writeEndObject();
+        });
+        ByteBuf shared = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(json));
+        f.broadcastPresence(shared);
+    }
+
+    /** Stores a publication (used by the publish command and {@code POST /api/publish}). */
+    public CompletableFuture<AppendResult> publish(String channel, AppendRequest request) {
+        ChannelStream stream = broker.open(channel);
+        CompletableFuture<AppendResult> result;
+        try {
+            result = stream.append(request);
+        } catch (RuntimeException e) {
+            stream.close();
+            return CompletableFuture.failedFuture(e);
+        }
+        return result.whenComplete((r, err) -> {
+            stream.close();
+            if (r != null) {
+                (r.duplicate() ? metrics.duplicatePublications : metrics.publications).increment();
+            }
+        });
+    }
+
+    /** Answers a history query (the command and {@code GET /api/history}). */
+    public HistoryPage history(String channel, StreamPosition since, int limit) {
+        try (ChannelStream stream = broker.open(channel)) {
+            return HistoryPage.read(stream, since, limit);
+        }
+    }
+
+    /** Writes {@code "clients":[...]} for the presence command and {@code GET /api/presence}. */
+    public static void writePresence(JsonGenerator g, List<ClientInfo> clients) throws IOException {
+        g.writeArrayFieldStart("clients");
+        for (ClientInfo ci : clients) {
+            g.writeStartObject();
+            g.writeStringField("client", ci.client());
+            g.writeStringField("user", ci.user());
+            if (ci.infoJson() != null) {
+                g.writeFieldName("info");
+                g.writeRawValue(ci.infoJson());
+            }
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    public PresenceRegistry presence() {
+        return presence;
+    }
+
+    public Broker broker() {
+        return broker;
+    }
+
+    public TetherMetrics metrics() {
+        return metrics;
+    }
+
+    public int sessionCount() {
+        return attached.size() + sessions.size();
+    }
+
+    // --- shutdown ----------------------------------------------------------------------------
+
+    /**
+     * Starts draining: every connection gets {@code disconnect 4000}, spread evenly over
+     * {@code drain} so clients do not all come back at once. Completes when all are closed.
+     */
+    public CompletableFuture<Void> drain(Duration drain) {
+        draining = true;
+        List<Connection> all = new ArrayList<>(connections);
+        java.util.Collections.shuffle(all);
+        List<CompletableFuture<Void>> closed = new ArrayList<>(all.size());
+        long spreadNanos = drain.toNanos();
+        for (int i = 0; i < all.size(); i++) {
+            Connection c = all.get(i);
+            long at = all.size() <= 1 ? 0 : spreadNanos * i / all.size();
+            closed.add(c.closeFuture());
+            timer.newTimeout(t -> c.shutdownDisconnect(), at, TimeUnit.NANOSECONDS);
+        }
+        log.info("draining {} connections over {} ms", all.size(), drain.toMillis());
+        return CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new));
+    }
+
+    @Override
+    public void close() {
+        timer.stop();
+        sessions.close();
+        broker.close();
+    }
+}

@@ -1,0 +1,26 @@
+package dev.tether.server.session;
+
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * Keeps detached sessions until they are resumed or expire.
+ *
+ * <p>Contract: {@link #take} is atomic, so of two connections racing to resume one session exactly
+ * one gets it. A session not taken within its TTL is removed and handed to the expiry listener
+ * exactly once (the hub then ends its presence).
+ */
+public interface SessionStore extends AutoCloseable {
+
+    void save(SessionState state, Duration ttl);
+
+    /** Removes and returns the session, or null when it is unknown or expired. */
+    SessionState take(String id);
+
+    int size();
+
+    void setExpiryListener(Consumer<SessionState> listener);
+
+    @Override
+    void close();
+}

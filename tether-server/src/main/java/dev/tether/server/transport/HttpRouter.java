@@ -1,0 +1,131 @@
+package dev.tether.server.transport;
+
+import dev.tether.server.config.TetherConfig;
+import dev.tether.server.hub.Connection;
+import dev.tether.server.hub.Hub;
+import dev.tether.server.http.HttpApi;
+import dev.tether.server.http.HttpResponses;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First handler after the HTTP codec: answers plain HTTP requests, checks WebSocket upgrades
+ * (method, Origin, draining) and, for an accepted upgrade, installs the WebSocket handlers and
+ * removes itself, so nothing HTTP stays in a WebSocket connection's pipeline.
+ */
+final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(HttpRouter.class);
+    static final String SUBPROTOCOL = "tether.v1.json";
+    private static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+
+    private final Hub hub;
+    private final TetherConfig config;
+    private final HttpApi api;
+    private final OriginPolicy origins;
+    private final BooleanSupplier draining;
+
+    HttpRouter(Hub hub, TetherConfig config, HttpApi api, OriginPolicy origins, BooleanSupplier draining) {
+        super(false);
+        this.hub = hub;
+        this.config = config;
+        this.api = api;
+        this.origins = origins;
+        this.draining = draining;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        boolean passed = false;
+        try {
+            if (req.decoderResult().isFailure()) {
+                Throwable cause = req.decoderResult().cause();
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.BAD_REQUEST,
+                        "malformed HTTP request: " + (cause == null ? "unknown" : cause.getMessage())));
+                return;
+            }
+            String path = new QueryStringDecoder(req.uri()).path();
+            boolean ws = path.equals(config.wsPath());
+            boolean echo = config.echoPath() != null && path.equals(config.echoPath());
+            if (!ws && !echo) {
+                api.handle(ctx, req);
+                return;
+            }
+            if (req.method() != HttpMethod.GET) {
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET with a WebSocket upgrade on " + path));
+                return;
+            }
+            if (!req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.UPGRADE_REQUIRED, path + " is a WebSocket endpoint: send Upgrade: websocket"));
+                return;
+            }
+            String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+            if (!origins.allows(origin, req.headers().get(HttpHeaderNames.HOST))) {
+                log.info("refused WebSocket from origin {} ({})", origin, ctx.channel().remoteAddress());
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.FORBIDDEN, "origin " + origin + " is not allowed"));
+                return;
+            }
+            if (draining.getAsBoolean()) {
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down"));
+                return;
+            }
+            installWebSocket(ctx.pipeline(), path, ws);
+            ctx.pipeline().remove(this);
+            passed = true;
+            ctx.fireChannelRead(req);
+        } finally {
+            if (!passed) {
+                req.release();
+            }
+        }
+    }
+
+    private void installWebSocket(ChannelPipeline p, String path, boolean tether) {
+        WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(config.maxFrameBytes())
+                .allowExtensions(false)
+                .withUTF8Validator(true)
+                .closeOnProtocolViolation(true)
+                .build();
+        WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(path)
+                .subprotocols(tether ? SUBPROTOCOL : null)
+                .checkStartsWith(true)
+                .handleCloseFrames(false)
+                .dropPongFrames(true)
+                .handshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS)
+                .forceCloseTimeoutMillis(Connection.CLOSE_GRACE_MILLIS_PUBLIC)
+                .decoderConfig(decoder)
+                .build();
+        String me = p.context(this).name();
+        p.addAfter(me, "ws", new WebSocketServerProtocolHandler(ws));
+        p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
+        p.addAfter("ws-aggregator", tether ? "tether" : "echo", tether ? new Connection(hub) : new EchoHandler());
+    }
+
+    private static void refuse(ChannelHandlerContext ctx, FullHttpResponse response) {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("HTTP connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.tether.server.transport;
+
+import dev.tether.server.config.TetherConfig;
+import dev.tether.server.hub.Hub;
+import dev.tether.server.http.HttpApi;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** Netty plumbing: event loops (epoll when available), the listening socket, socket options. */
+public final class Transport implements AutoCloseable {
+    private static final int ACCEPT_BACKLOG = 4096;
+
+    private final TetherConfig config;
+    private final Hub hub;
+    private final BooleanSupplier ready;
+    private final boolean epoll;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private Channel serverChannel;
+
+    public Transport(TetherConfig config, Hub hub, BooleanSupplier ready) {
+        this.config = config;
+        this.hub = hub;
+        this.ready = ready;
+        this.epoll = config.nativeTransport() && Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.boss = new MultiThreadIoEventLoopGroup(1, io);
+        this.workers = new MultiThreadIoEventLoopGroup(0, io);
+    }
+
+    public void bind() throws InterruptedException {
+        Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        int high = config.writeBufferHighWaterMark();
+        HttpApi api = new HttpApi(hub, config, ready);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channel)
+                .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
+                .childHandler(new ServerInitializer(hub, config, api, () -> !ready.getAsBoolean()));
+        serverChannel = b.bind(config.host(), config.port()).sync().channel();
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public String kind() {
+        return epoll ? "epoll" : "nio";
+    }
+
+    /** Closes the listening socket; open connections stay. */
+    public void stopAccepting() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        var b = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        b.awaitUninterruptibly(5, TimeUnit.SECONDS);
+        w.awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.tether.server.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.server.broker.memory.MemoryBroker;
+import dev.tether.server.config.TetherConfig.HistoryPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class MemoryBrokerTest extends BrokerContract {
+    private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
+
+    @Override
+    protected Broker newBroker(int historySize) {
+        Clock clock = new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.ofEpochMilli(now.get());
+            }
+
+            @Override
+            public long millis() {
+                return now.get();
+            }
+        };
+        return new MemoryBroker(channel -> new HistoryPolicy(channel.startsWith("short:") ? 2 : historySize,
+                Duration.ofMinutes(60)), Duration.ofMinutes(5), clock);
+    }
+
+    @Override
+    protected void advanceClock(long millis) {
+        now.addAndGet(millis);
+    }
+
+    @Test
+    void publicationsOlderThanTheHistoryAgeLeaveHistory() {
+        try (ChannelStream s = broker.open("age")) {
+            s.append(req("1", null)).join();
+            advanceClock(30 * 60_000);
+            s.append(req("2", null)).join();
+            advanceClock(31 * 60_000);
+            s.append(req("3", null)).join();
+            assertThat(s.first()).isEqualTo(2);
+            assertThat(s.get(1)).isNull();
+        }
+    }
+
+    @Test
+    void historySizeFollowsTheChannelsNamespacePolicy() {
+        try (ChannelStream s = broker.open("short:x")) {
+            for (int i = 0; i < 4; i++) {
+                s.append(req("1", null)).join();
+            }
+            assertThat(s.first()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void ringGrowsPastItsInitialSizeWithoutLosingOrder() {
+        broker.close();
+        broker = newBroker(1000);
+        try (ChannelStream s = broker.open("big")) {
+            for (int i = 1; i <= 1500; i++) {
+                s.append(req(Integer.toString(i), null)).join();
+            }
+            assertThat(s.first()).isEqualTo(501);
+            for (long o = 501; o <= 1500; o++) {
+                assertThat(s.get(o).dataJson()).isEqualTo(Long.toString(o));
+            }
+        }
+    }
+}
