@@ -628,6 +628,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    long pendingWriteBytes() {
+        ChannelHandlerContext c = ctx;
+        ChannelOutboundBuffer out = c == null ? null : c.channel().unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
     boolean isConnected() {
         return state == State.CONNECTED;
     }

@@ -101,6 +101,8 @@ public final class Hub implements AutoCloseable {
         metrics.gauge("tether_sessions_detached", "detached sessions awaiting resume", sessions, SessionStore::size);
         metrics.gauge("tether_subscriptions", "subscriptions on this node", this, Hub::subscriptionCount);
         metrics.gauge("tether_channels", "channels with subscribers on this node", fanouts, Map::size);
+        metrics.gauge("tether_pending_write_bytes", "bytes written to sockets but not yet sent, all connections", this,
+                Hub::pendingWriteBytes);
     }
 
     // --- connections and sessions ---------------------------------------------------------------
@@ -112,6 +114,15 @@ public final class Hub implements AutoCloseable {
 
     void unregister(Connection c) {
         connections.remove(c);
+    }
+
+    /** Bytes queued in Netty for all connections; bounded by the high water mark per slow consumer. */
+    public long pendingWriteBytes() {
+        long n = 0;
+        for (Connection c : connections) {
+            n += c.pendingWriteBytes();
+        }
+        return n;
     }
 
     public int connectionCount() {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
+import org.awaitility.Awaitility;
 
 /** Starts real servers on 127.0.0.1:0 and real WebSocket clients against them; closes all at the end. */
 final class Harness implements AutoCloseable {
@@ -83,6 +84,30 @@ final class Harness implements AutoCloseable {
         JsonNode m = c.await(n -> "pub".equals(n.path("op").asText()), WAIT);
         assertThat(m).as("a pub push").isNotNull();
         return m;
+    }
+
+    /** Sends a cumulative {@code ack} notice (no reply). */
+    void ack(WsTestClient c, String channel, long offset) {
+        c.send("{\"op\":\"ack\",\"channel\":\"" + channel + "\",\"offset\":" + offset + "}");
+    }
+
+    /**
+     * Waits until everything {@code c} sent so far has been handled: the server handles a
+     * connection's messages in order, so once a later command is answered, earlier notices
+     * (acks, pongs) have been processed.
+     */
+    void barrier(WsTestClient c) {
+        ok(c, "presence", "\"channel\":\"barrier\"");
+    }
+
+    /** Detached sessions awaiting resume, as the server's {@code tether_sessions_detached} gauge reports them. */
+    static int detachedSessions(TetherServer s) {
+        return (int) s.hub().metrics().registry().get("tether_sessions_detached").gauge().value();
+    }
+
+    /** Waits until the server has noticed dropped connections and stored exactly {@code n} sessions for resume. */
+    static void awaitDetached(TetherServer s, int n) {
+        Awaitility.await("detached sessions == " + n).atMost(WAIT).until(() -> detachedSessions(s) == n);
     }
 
     @Override

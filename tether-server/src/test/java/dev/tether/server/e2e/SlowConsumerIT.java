@@ -1,0 +1,137 @@
+package dev.tether.server.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.server.NoLeaks;
+import dev.tether.server.TetherServer;
+import dev.tether.server.protocol.CloseCode;
+import dev.tether.testkit.WsTestClient;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A client that stops reading (a real socket with autoRead off and a tiny receive buffer) must not
+ * grow server memory, must not delay others, and either catches up from history or gets 4002.
+ */
+@ExtendWith(NoLeaks.class)
+class SlowConsumerIT {
+    private static final int HIGH_WATER_MARK = 64 * 1024;
+    private static final String PAYLOAD = "\"" + "p".repeat(1000) + "\"";
+    private Harness h;
+
+    @BeforeEach
+    void start() {
+        h = new Harness();
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    private WsTestClient stalledSubscriber(TetherServer server, String channel) {
+        WsTestClient slow = h.raw(URI.create(server.wsUrl()), WsTestClient.Options.defaults().withReceiveBufferBytes(4096));
+        h.connect(slow, null);
+        h.ok(slow, "subscribe", "\"channel\":\"" + channel + "\"");
+        slow.pauseReading();
+        return slow;
+    }
+
+    /** Publishes {@code count} 1 KB publications, 50 per frame, and waits for every reply. */
+    private void publish(WsTestClient pub, String channel, int count, AtomicLong maxPending, TetherServer server) {
+        int perFrame = 50;
+        for (int done = 0; done < count; done += perFrame) {
+            StringBuilder frame = new StringBuilder();
+            long lastId = 0;
+            for (int i = 0; i < perFrame && done + i < count; i++) {
+                lastId = h.id();
+                frame.append("{\"id\":").append(lastId).append(",\"op\":\"publish\",\"channel\":\"").append(channel)
+                        .append("\",\"data\":").append(PAYLOAD).append("}\n");
+            }
+            pub.send(frame.toString());
+            long want = lastId;
+            pub.await(m -> m.path("id").asLong() == want, Harness.WAIT);
+            maxPending.accumulateAndGet(server.hub().pendingWriteBytes(), Math::max);
+        }
+    }
+
+    @Test
+    void stalledSubscriberKeepsBoundedServerMemoryAndOthersGetEverything() throws Exception {
+        TetherServer server = h.server(b -> b.historySize(100_000).writeBufferHighWaterMark(HIGH_WATER_MARK));
+        WsTestClient slow = stalledSubscriber(server, "feed");
+        WsTestClient fast = h.connected(server);
+        h.ok(fast, "subscribe", "\"channel\":\"feed\"");
+        WsTestClient pub = h.connected(server);
+        AtomicLong maxPending = new AtomicLong();
+        int total = 8000;
+        publish(pub, "feed", total, maxPending, server);
+        long expect = 1;
+        while (expect <= total) {
+            JsonNode p = h.nextPub(fast);
+            assertThat(p.get("offset").asLong()).isEqualTo(expect++);
+        }
+        // The stalled socket is unwritable: what the server holds for it is about one high-water mark
+        // plus one batch, not the 8 MB published (kernel buffers hold the rest).
+        assertThat(maxPending.get()).isLessThan(3L * HIGH_WATER_MARK + 64 * 1024);
+        assertThat(slow.isOpen()).isTrue();
+
+        // It catches up from its position in history once it reads again.
+        slow.resumeReading();
+        for (long o = 1; o <= total; o++) {
+            assertThat(h.nextPub(slow).get("offset").asLong()).isEqualTo(o);
+        }
+    }
+
+    @Test
+    void stalledSubscriberThatFallsOutOfHistoryIsClosedWith4002() throws Exception {
+        TetherServer server = h.server(b -> b.historySize(200).writeBufferHighWaterMark(HIGH_WATER_MARK));
+        WsTestClient slow = stalledSubscriber(server, "firehose");
+        WsTestClient fast = h.connected(server);
+        h.ok(fast, "subscribe", "\"channel\":\"firehose\"");
+        WsTestClient pub = h.connected(server);
+        AtomicLong maxPending = new AtomicLong();
+        int total = 8000;
+        publish(pub, "firehose", total, maxPending, server);
+        for (long o = 1; o <= total; o++) {
+            assertThat(h.nextPub(fast).get("offset").asLong()).isEqualTo(o);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.hub().metrics().disconnectCount(CloseCode.SLOW_CONSUMER) >= 1);
+        slow.resumeReading();
+        slow.disconnected().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(server.hub().metrics().disconnectCount(CloseCode.SLOW_CONSUMER)).isEqualTo(1);
+        assertThat(fast.isOpen()).isTrue();
+        assertThat(maxPending.get()).isLessThan(3L * HIGH_WATER_MARK + 64 * 1024);
+    }
+
+    @Test
+    void windowStopsDeliveryToAnAckingClientUntilItAcks() throws Exception {
+        TetherServer server = h.server(b -> b.window(10));
+        WsTestClient sub = h.connected(server);
+        h.ok(sub, "subscribe", "\"channel\":\"w\"");
+        WsTestClient pub = h.connected(server);
+        h.ok(pub, "publish", "\"channel\":\"w\",\"data\":1");
+        assertThat(h.nextPub(sub).get("offset").asLong()).isEqualTo(1);
+        sub.send("{\"op\":\"ack\",\"channel\":\"w\",\"offset\":1}");
+        for (int i = 2; i <= 30; i++) {
+            h.ok(pub, "publish", "\"channel\":\"w\",\"data\":" + i);
+        }
+        for (long o = 2; o <= 11; o++) {
+            assertThat(h.nextPub(sub).get("offset").asLong()).isEqualTo(o);
+        }
+        // A marker on another channel proves the 12th was held back, not merely late.
+        h.ok(sub, "subscribe", "\"channel\":\"marker\"");
+        h.ok(pub, "publish", "\"channel\":\"marker\",\"data\":\"m\"");
+        assertThat(h.nextPub(sub).get("channel").asText()).isEqualTo("marker");
+        sub.send("{\"op\":\"ack\",\"channel\":\"w\",\"offset\":11}");
+        for (long o = 12; o <= 21; o++) {
+            assertThat(h.nextPub(sub).get("offset").asLong()).isEqualTo(o);
+        }
+    }
+}
