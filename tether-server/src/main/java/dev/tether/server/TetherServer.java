@@ -92,7 +92,8 @@ public final class TetherServer {
     }
 
     /**
-     * Graceful shutdown (PROTOCOL.md section 14): readiness goes 503, no new connections, every
+     * Graceful shutdown (PROTOCOL.md section 14): readiness goes 503, new WebSocket upgrades are
+     * refused with 503, every
      * connection gets {@code disconnect 4000} spread over {@code shutdownDrain}, storage is flushed.
      */
     public CompletableFuture<Void> shutdown() {
@@ -101,7 +102,7 @@ public final class TetherServer {
         }
         ready = false;
         log.info("shutting down: draining {} connections over {} ms", hub.connectionCount(), config.shutdownDrain().toMillis());
-        transport.stopAccepting();
+        // The listener stays open during the drain so probes see /readyz 503; upgrades get 503.
         hub.drain(config.shutdownDrain())
                 .orTimeout(config.shutdownDrain().plus(DRAIN_GRACE).toMillis(), TimeUnit.MILLISECONDS)
                 .handle((v, err) -> {
