@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
  *       offset and {@code duplicate=true}.</li>
  *   <li>{@link #get}, {@link #top()}, {@link #first()} never block (they are called on event loops);
  *       a reader that reads {@code top()} first and then {@code get(o)} for {@code first() <= o <= top}
- *       sees the publication unless it left history in between, in which case it sees null.</li>
+ *       sees the publication, or null only if it left history in between; never another one.</li>
  *   <li>{@link #epoch()} changes whenever history is lost or reset; offsets restart at 1 then.</li>
  * </ul>
  * A stream is a handle: the opener closes it when done so idle channels can be released.
@@ -28,7 +28,11 @@ public interface ChannelStream extends AutoCloseable {
 
     CompletableFuture<AppendResult> append(AppendRequest request);
 
-    /** The publication at {@code offset}, or null when it is not (or no longer) in history. */
+    /**
+     * The publication at {@code offset}, or null when it is gone. A backend may keep serving a
+     * publication a little after it left history (below {@link #first()}), so that a live subscriber
+     * a moment behind a burst is not cut off; recovery and history use {@link #first()} strictly.
+     */
     Publication get(long offset);
 
     /** Highest offset assigned so far; 0 when nothing was ever published in this epoch. */

@@ -405,7 +405,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         if (s.cursor > top) {
             return;
         }
-        if (s.cursor < s.stream.first()) {
+        if (s.cursor < s.stream.first() && !ctx.channel().isWritable()) {
+            // Stalled and already behind history: it can never catch up, tell it now.
             fellOutOfHistory(s);
             return;
         }

@@ -87,10 +87,24 @@ public abstract class BrokerContract {
                 s.append(req(Integer.toString(i), null)).join();
             }
             assertThat(s.first()).isEqualTo(4);
-            assertThat(s.get(3)).isNull();
             assertThat(s.get(4).dataJson()).isEqualTo("4");
             assertThat(s.read(1, 100)).extracting(Publication::offset).containsExactly(4L, 5L, 6L, 7L, 8L);
             assertThat(s.read(6, 2)).extracting(Publication::offset).containsExactly(6L, 7L);
+        }
+    }
+
+    @Test
+    void publicationsFarOutOfHistoryAreGoneAndNeverConfusedWithOthers() {
+        try (ChannelStream s = broker.open("gone")) {
+            for (int i = 1; i <= 200; i++) {
+                s.append(req(Integer.toString(i), null)).join();
+            }
+            assertThat(s.get(1)).isNull();
+            assertThat(s.get(100)).isNull();
+            for (long o = 1; o <= 200; o++) {
+                Publication p = s.get(o);
+                assertThat(p == null || p.offset() == o).isTrue();
+            }
         }
     }
 

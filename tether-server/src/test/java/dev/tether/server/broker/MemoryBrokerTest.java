@@ -56,6 +56,7 @@ class MemoryBrokerTest extends BrokerContract {
             s.append(req("3", null)).join();
             assertThat(s.first()).isEqualTo(2);
             assertThat(s.get(1)).isNull();
+            assertThat(s.read(1, 10)).extracting(Publication::offset).containsExactly(2L, 3L);
         }
     }
 

@@ -134,4 +134,21 @@ class SlowConsumerIT {
             assertThat(h.nextPub(sub).get("offset").asLong()).isEqualTo(o);
         }
     }
+
+    @Test
+    void liveSubscriberBehindABurstLargerThanHistoryStillGetsEverything() throws Exception {
+        TetherServer server = h.server(b -> b.historySize(1));
+        WsTestClient sub = h.connected(server);
+        h.ok(sub, "subscribe", "\"channel\":\"latest\"");
+        WsTestClient pub = h.connected(server);
+        StringBuilder burst = new StringBuilder();
+        for (int i = 1; i <= 10; i++) {
+            burst.append("{\"id\":").append(i).append(",\"op\":\"publish\",\"channel\":\"latest\",\"data\":").append(i).append("}\n");
+        }
+        pub.send(burst.toString());
+        for (long o = 1; o <= 10; o++) {
+            assertThat(h.nextPub(sub).get("offset").asLong()).isEqualTo(o);
+        }
+        assertThat(sub.isOpen()).isTrue();
+    }
 }

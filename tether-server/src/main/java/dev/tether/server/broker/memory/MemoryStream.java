@@ -129,14 +129,12 @@ final class MemoryStream implements ChannelStream {
         expireKeys(now);
     }
 
+    /** Also serves publications that just left history while their ring slot is not yet reused. */
     @Override
     public Publication get(long offset) {
-        if (offset < first) {
-            return null;
-        }
         Publication[] r = ring;
         Publication p = r[(int) (offset & (r.length - 1))];
-        return p != null && p.offset() == offset && offset >= first ? p : null;
+        return p != null && p.offset() == offset ? p : null;
     }
 
     @Override
