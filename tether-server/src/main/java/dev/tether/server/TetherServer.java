@@ -30,6 +30,12 @@ public final class TetherServer {
     private static final Logger log = LoggerFactory.getLogger(TetherServer.class);
     /** Extra time after the drain window for clients to answer the close handshake. */
     private static final Duration DRAIN_GRACE = Duration.ofSeconds(3);
+    /** Runs the end of a shutdown; a new daemon thread each time, so it never waits on itself. */
+    private static final java.util.concurrent.Executor SHUTDOWN_EXECUTOR = task -> {
+        Thread t = new Thread(task, "tether-shutdown");
+        t.setDaemon(true);
+        t.start();
+    };
 
     private final TetherConfig config;
     private final Hub hub;
@@ -111,13 +117,14 @@ public final class TetherServer {
                     }
                     return null;
                 })
-                .thenCompose(v -> hub.broker().flush())
-                .whenComplete((v, err) -> {
+                // Continue off the event loops: closing the transport waits for them to stop.
+                .thenComposeAsync(v -> hub.broker().flush(), SHUTDOWN_EXECUTOR)
+                .whenCompleteAsync((v, err) -> {
                     transport.close();
                     hub.close();
                     log.info("Tether stopped");
                     terminated.complete(null);
-                });
+                }, SHUTDOWN_EXECUTOR);
         return terminated;
     }
 

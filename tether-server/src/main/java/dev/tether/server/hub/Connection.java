@@ -152,14 +152,14 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
         hub.unregister(this);
         if (sessionId != null && fate != SessionFate.MOVED && (was == State.CONNECTED || was == State.CLOSING)) {
-            SessionState saved = releaseSession();
+            // Saved before the hub forgets the holder, so a racing resume finds it in one place or the other.
+            SessionState saved = releaseSession(fate != SessionFate.END);
             if (fate == SessionFate.END) {
                 for (SessionState.SubscriptionState s : saved.subscriptions()) {
                     hub.presence.leave(s.channel(), clientId);
                 }
                 log.info("client {} session {} ended", clientId, sessionId);
             } else {
-                hub.sessions.save(saved, hub.config.sessionTtl());
                 log.info("client {} session {} detached, kept {} ms for resume", clientId, sessionId,
                         hub.config.sessionTtl().toMillis());
             }
@@ -169,7 +169,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     /** Lets go of the session's subscriptions here and returns what a resume needs. */
-    private SessionState releaseSession() {
+    private SessionState releaseSession(boolean keep) {
         List<SessionState.SubscriptionState> subs = new ArrayList<>(subscriptions.size());
         for (Subscription s : subscriptions.values()) {
             s.active = false;
@@ -178,8 +178,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             s.stream.close();
         }
         subscriptions.clear();
+        SessionState state = new SessionState(sessionId, clientId, user, infoJson, subs);
+        if (keep) {
+            hub.sessions.save(state, hub.config.sessionTtl());
+        }
         hub.detach(sessionId, this);
-        return new SessionState(sessionId, clientId, user, infoJson, subs);
+        return state;
     }
 
     /** Another connection resumes our session: hand it over and close with 4502. Any thread. */
@@ -190,7 +194,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                 result.complete(null);
                 return;
             }
-            SessionState s = releaseSession();
+            SessionState s = releaseSession(false);
             fate = SessionFate.MOVED;
             disconnect(CloseCode.TAKEN_OVER, "session resumed by another connection", -1);
             result.complete(s);
