@@ -21,12 +21,14 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +38,9 @@ public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     private static final int DEFAULT_HISTORY_LIMIT = 100;
     private static final int MAX_HISTORY_LIMIT = 1000;
+    private static final String BEARER = "Bearer ";
+    /** The last response (being) written on a connection, so the next one can wait for it. */
+    private static final AttributeKey<CompletableFuture<Void>> LAST_RESPONSE = AttributeKey.valueOf("tether.http.lastResponse");
 
     private final Hub hub;
     private final TetherConfig config;
@@ -57,21 +62,46 @@ public final class HttpApi {
         try {
             response = route(req, path, uri.parameters());
         } catch (BadRequest e) {
-            response = CompletableFuture.completedFuture(HttpResponses.error(e.status, e.getMessage()));
+            FullHttpResponse error = HttpResponses.error(e.status, e.getMessage());
+            if (e.headerName != null) {
+                error.headers().set(e.headerName, e.headerValue);
+            }
+            response = CompletableFuture.completedFuture(error);
         } catch (IOException | RuntimeException e) {
             log.warn("HTTP {} {} failed", req.method(), path, e);
             response = CompletableFuture.completedFuture(HttpResponses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error"));
         }
         boolean keepAlive = HttpUtil.isKeepAlive(req);
-        response.whenComplete((r, err) -> ctx.executor().execute(() -> {
-            FullHttpResponse out = err == null ? r
-                    : HttpResponses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "not stored: " + err.getMessage());
-            HttpUtil.setKeepAlive(out, keepAlive);
-            var f = ctx.writeAndFlush(out);
-            if (!keepAlive) {
-                f.addListener(ChannelFutureListener.CLOSE);
+        HttpMethod method = req.method();
+        // Pipelined requests must be answered in order (RFC 9112 section 9.3.2), but a publish is answered
+        // only when storage confirms it: each response waits for the one before it on this connection.
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        CompletableFuture<Void> previous = ctx.channel().attr(LAST_RESPONSE).getAndSet(written);
+        CompletableFuture<FullHttpResponse> mine = response;
+        CompletableFuture<FullHttpResponse> inOrder = previous == null ? mine : previous.thenCompose(v -> mine);
+        inOrder.whenComplete((r, err) -> {
+            Runnable write = () -> {
+                FullHttpResponse out = err == null ? r
+                        : HttpResponses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "not stored, retry with the same key");
+                HttpUtil.setKeepAlive(out, keepAlive);
+                var f = ctx.writeAndFlush(out);
+                if (!keepAlive) {
+                    f.addListener(ChannelFutureListener.CLOSE);
+                }
+                written.complete(null);
+            };
+            if (err != null) {
+                log.warn("HTTP {} {} failed", method, path, err);
             }
-        }));
+            try {
+                ctx.executor().execute(write);
+            } catch (RejectedExecutionException shuttingDown) {
+                if (r != null) {
+                    r.release();
+                }
+                written.complete(null);
+            }
+        });
     }
 
     private CompletableFuture<FullHttpResponse> route(FullHttpRequest req, String path, Map<String, List<String>> q)
@@ -113,7 +143,8 @@ public final class HttpApi {
             };
         }
         if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
-            throw new BadRequest(HttpResponseStatus.METHOD_NOT_ALLOWED, req.method() + " is not allowed on " + path);
+            throw new BadRequest(HttpResponseStatus.METHOD_NOT_ALLOWED, req.method() + " is not allowed on " + path)
+                    .with(HttpHeaderNames.ALLOW, "GET, HEAD");
         }
         FullHttpResponse file = files.get(path);
         if (file == null) {
@@ -130,16 +161,20 @@ public final class HttpApi {
         if (config.apiKey() == null) {
             return;
         }
+        // The auth scheme is case-insensitive (RFC 9110 section 11.1); the key itself is compared in constant time.
         String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        String expected = "Bearer " + config.apiKey();
-        if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
-            throw new BadRequest(HttpResponseStatus.UNAUTHORIZED, "missing or wrong 'Authorization: Bearer <api key>'");
+        byte[] given = auth != null && auth.regionMatches(true, 0, BEARER, 0, BEARER.length())
+                ? auth.substring(BEARER.length()).trim().getBytes(StandardCharsets.UTF_8) : null;
+        if (given == null || !MessageDigest.isEqual(given, config.apiKey().getBytes(StandardCharsets.UTF_8))) {
+            throw new BadRequest(HttpResponseStatus.UNAUTHORIZED, "missing or wrong 'Authorization: Bearer <api key>'")
+                    .with(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         }
     }
 
     private static void requireMethod(FullHttpRequest req, HttpMethod method) {
         if (req.method() != method && !(method == HttpMethod.GET && req.method() == HttpMethod.HEAD)) {
-            throw new BadRequest(HttpResponseStatus.METHOD_NOT_ALLOWED, "use " + method + " for " + new QueryStringDecoder(req.uri()).path());
+            throw new BadRequest(HttpResponseStatus.METHOD_NOT_ALLOWED, "use " + method + " for " + new QueryStringDecoder(req.uri()).path())
+                    .with(HttpHeaderNames.ALLOW, method == HttpMethod.GET ? "GET, HEAD" : method.name());
         }
     }
 
@@ -277,10 +312,19 @@ public final class HttpApi {
     /** A request we refuse, with its status. */
     static final class BadRequest extends RuntimeException {
         final HttpResponseStatus status;
+        /** One response header the status calls for (Allow with 405, WWW-Authenticate with 401), or null. */
+        CharSequence headerName;
+        String headerValue;
 
         BadRequest(HttpResponseStatus status, String message) {
             super(message, null, false, false);
             this.status = status;
+        }
+
+        BadRequest with(CharSequence name, String value) {
+            this.headerName = name;
+            this.headerValue = value;
+            return this;
         }
     }
 }

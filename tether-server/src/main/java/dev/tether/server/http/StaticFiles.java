@@ -23,7 +23,9 @@ final class StaticFiles {
     private final Path dir;
 
     StaticFiles(Path dir) {
-        this.dir = dir;
+        // Normalized once, so that the containment check below compares like with like: with "www/../www"
+        // or "./www" as configured, a normalized file path would never start with the configured one.
+        this.dir = dir == null ? null : dir.toAbsolutePath().normalize();
     }
 
     /** The file for {@code path}, or null when there is none (or the path tries to leave the root). */

@@ -33,6 +33,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(HttpRouter.class);
     static final String SUBPROTOCOL = "tether.v1.json";
     private static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+    private static final String WEBSOCKET_VERSION = "13";
 
     private final Hub hub;
     private final TetherConfig config;
@@ -59,7 +60,15 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                         "malformed HTTP request: " + (cause == null ? "unknown" : cause.getMessage())));
                 return;
             }
-            String path = new QueryStringDecoder(req.uri()).path();
+            String path;
+            try {
+                QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+                path = uri.path();
+                uri.parameters(); // decoded here once, so that a bad query is the client's error, not the API's
+            } catch (IllegalArgumentException e) {
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "malformed request target: " + e.getMessage()));
+                return;
+            }
             boolean ws = path.equals(config.wsPath());
             boolean echo = config.echoPath() != null && path.equals(config.echoPath());
             if (!ws && !echo) {
@@ -67,11 +76,22 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return;
             }
             if (req.method() != HttpMethod.GET) {
-                refuse(ctx, HttpResponses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET with a WebSocket upgrade on " + path));
+                FullHttpResponse r = HttpResponses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET with a WebSocket upgrade on " + path);
+                r.headers().set(HttpHeaderNames.ALLOW, "GET");
+                refuse(ctx, r);
                 return;
             }
             if (!req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
                 refuse(ctx, HttpResponses.error(HttpResponseStatus.UPGRADE_REQUIRED, path + " is a WebSocket endpoint: send Upgrade: websocket"));
+                return;
+            }
+            if (!WEBSOCKET_VERSION.equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
+                // Only RFC 6455: without this check Netty would also complete draft (hixie-75/76, hybi-07/08)
+                // handshakes, which have none of the framing, masking and close rules the protocol relies on.
+                FullHttpResponse r = HttpResponses.error(HttpResponseStatus.UPGRADE_REQUIRED,
+                        "only WebSocket version " + WEBSOCKET_VERSION + " (RFC 6455) is supported");
+                r.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WEBSOCKET_VERSION);
+                refuse(ctx, r);
                 return;
             }
             String origin = req.headers().get(HttpHeaderNames.ORIGIN);

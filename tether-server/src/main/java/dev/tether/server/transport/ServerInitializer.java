@@ -3,10 +3,21 @@ package dev.tether.server.transport;
 import dev.tether.server.config.TetherConfig;
 import dev.tether.server.hub.Hub;
 import dev.tether.server.http.HttpApi;
+import dev.tether.server.http.HttpResponses;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import java.util.function.BooleanSupplier;
 
 /** The whole pipeline of a new connection, one handler per concern. */
@@ -36,7 +47,36 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         ch.pipeline()
                 .addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, MAX_CHUNK_BYTES))
-                .addLast("http-aggregator", new HttpObjectAggregator(maxHttpBodyBytes))
+                .addLast("http-aggregator", new JsonErrorAggregator(maxHttpBodyBytes))
                 .addLast("router", new HttpRouter(hub, config, api, origins, draining));
+    }
+
+    /**
+     * Netty's aggregator answers a too-large body with an empty 413; this one says why, in the same
+     * JSON error shape as every other refusal. Connection handling is Netty's: close when the body
+     * is already (partly) here or the client does not keep the connection alive, else keep it and
+     * let the aggregator discard the body.
+     */
+    static final class JsonErrorAggregator extends HttpObjectAggregator {
+        JsonErrorAggregator(int maxContentLength) {
+            super(maxContentLength);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+            if (!(oversized instanceof HttpRequest)) {
+                super.handleOversizedMessage(ctx, oversized);
+                return;
+            }
+            FullHttpResponse r = HttpResponses.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "request body is larger than " + maxContentLength() + " bytes");
+            if (oversized instanceof FullHttpMessage
+                    || !HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized)) {
+                r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            }
+        }
     }
 }

@@ -110,17 +110,6 @@ final class Harness implements AutoCloseable {
         Awaitility.await("detached sessions == " + n).atMost(WAIT).until(() -> detachedSessions(s) == n);
     }
 
-    void closeTimed() {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            long t0 = System.nanoTime();
-            try {
-                open.get(i).close();
-            } catch (Exception ignored) {
-            }
-            System.err.println("  close " + i + " of " + open.size() + " ms " + (System.nanoTime() - t0) / 1_000_000);
-        }
-    }
-
     @Override
     public void close() {
         for (int i = open.size() - 1; i >= 0; i--) {
