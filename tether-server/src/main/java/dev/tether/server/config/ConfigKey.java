@@ -90,7 +90,10 @@ public enum ConfigKey {
     NODE_NAME(TEXT, "n1", "Name of this server, reported to clients in the connect result and in logs.",
             (b, v) -> b.nodeName((String) v)),
     NATIVE_TRANSPORT(BOOLEAN, "true", "Use epoll when the platform has it; false = the portable NIO transport.",
-            (b, v) -> b.nativeTransport((Boolean) v));
+            (b, v) -> b.nativeTransport((Boolean) v)),
+    HTTP_IDLE_TIMEOUT(DURATION, "30s", "Time an HTTP connection may stay idle, or take to send its request,"
+            + " before it is closed; does not apply once a WebSocket is open (that is the heartbeat's job).",
+            (b, v) -> b.httpIdleTimeout((Duration) v));
 
     private final ValueType type;
     private final String defaultText;

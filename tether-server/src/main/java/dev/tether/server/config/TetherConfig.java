@@ -56,7 +56,8 @@ public record TetherConfig(
         String tokenSecret,
         boolean allowAnonymous,
         String nodeName,
-        boolean nativeTransport) {
+        boolean nativeTransport,
+        Duration httpIdleTimeout) {
 
     static final int MAX_HISTORY_SIZE = 1_000_000;
     /** An origin as browsers send it: scheme://host[:port], never a path or a trailing slash. */
@@ -83,6 +84,7 @@ public record TetherConfig(
         }
         positive(ConfigKey.PING_INTERVAL, pingInterval);
         positive(ConfigKey.PONG_TIMEOUT, pongTimeout);
+        positive(ConfigKey.HTTP_IDLE_TIMEOUT, httpIdleTimeout);
         positive(ConfigKey.CONNECT_TIMEOUT, connectTimeout);
         positive(ConfigKey.SESSION_TTL, sessionTtl);
         required(ConfigKey.HISTORY_SIZE, history);
@@ -204,6 +206,7 @@ public record TetherConfig(
         private boolean allowAnonymous;
         private String nodeName;
         private boolean nativeTransport;
+        private Duration httpIdleTimeout;
 
         /** Empty; only {@link ConfigKey#defaultsInto} starts here. */
         Builder() {
@@ -237,6 +240,7 @@ public record TetherConfig(
             allowAnonymous = c.allowAnonymous;
             nodeName = c.nodeName;
             nativeTransport = c.nativeTransport;
+            httpIdleTimeout = c.httpIdleTimeout;
         }
 
         /** @throws ConfigException naming the first invalid key */
@@ -245,7 +249,8 @@ public record TetherConfig(
                     connectTimeout, sessionTtl, new HistoryPolicy(historySize, historyAge), namespaces, dedupWindow,
                     window, maxFrameBytes, maxPublicationBytes, allowedOrigins, apiKey, shutdownDrain,
                     maxConnections, maxSubscriptionsPerConnection, maxPublishRate, writeBufferHighWaterMark,
-                    maxPendingWriteBytes, tokenSecret, allowAnonymous, nodeName, nativeTransport);
+                    maxPendingWriteBytes, tokenSecret, allowAnonymous, nodeName, nativeTransport,
+                    httpIdleTimeout);
         }
 
         public Builder host(String host) {
@@ -399,6 +404,11 @@ public record TetherConfig(
 
         public Builder nativeTransport(boolean nativeTransport) {
             this.nativeTransport = nativeTransport;
+            return this;
+        }
+
+        public Builder httpIdleTimeout(Duration httpIdleTimeout) {
+            this.httpIdleTimeout = httpIdleTimeout;
             return this;
         }
     }

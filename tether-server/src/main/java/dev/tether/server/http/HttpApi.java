@@ -139,6 +139,7 @@ public final class HttpApi {
                 case "/api/history" -> done(history(req, q));
                 case "/api/presence" -> done(presence(req, q));
                 case "/api/channels" -> done(channels(req));
+                case "/api/stats" -> done(stats(req));
                 default -> throw new BadRequest(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path);
             };
         }
@@ -251,6 +252,49 @@ public final class HttpApi {
         return HttpResponses.json(HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             Hub.writePresence(g, clients);
+            g.writeEndObject();
+        });
+    }
+
+    /** Everything the admin page shows, in one JSON object (counters are totals; the page derives rates). */
+    private FullHttpResponse stats(FullHttpRequest req) {
+        requireMethod(req, HttpMethod.GET);
+        Map<String, Integer> subs = hub.channelSubscribers();
+        Map<String, Long> tops = hub.broker().channels();
+        var m = hub.metrics();
+        return HttpResponses.json(HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            g.writeStringField("node", config.nodeName());
+            g.writeNumberField("uptimeMs", hub.uptimeMillis());
+            g.writeNumberField("connections", hub.connectionCount());
+            g.writeNumberField("sessions", hub.sessionCount());
+            g.writeNumberField("sessionsDetached", hub.detachedSessionCount());
+            g.writeNumberField("subscriptions", hub.subscriptionCount());
+            g.writeArrayFieldStart("channels");
+            for (var e : subs.entrySet()) {
+                g.writeStartObject();
+                g.writeStringField("channel", e.getKey());
+                g.writeNumberField("subscribers", e.getValue());
+                g.writeNumberField("offset", tops.getOrDefault(e.getKey(), 0L));
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeObjectFieldStart("counters");
+            g.writeNumberField("publications", m.publications.sum());
+            g.writeNumberField("deliveries", m.deliveries.sum());
+            g.writeNumberField("acks", m.acks.sum());
+            g.writeNumberField("resumes", m.resumes.sum());
+            g.writeNumberField("recoveriesOk", m.recoveriesOk.sum());
+            g.writeNumberField("recoveriesFailed", m.recoveriesFailed.sum());
+            g.writeNumberField("slowConsumerEvents", m.slowConsumerEvents.sum());
+            g.writeNumberField("bytesIn", m.bytesIn.sum());
+            g.writeNumberField("bytesOut", m.bytesOut.sum());
+            g.writeEndObject();
+            g.writeObjectFieldStart("disconnects");
+            for (var e : m.disconnectsByCode().entrySet()) {
+                g.writeNumberField(Integer.toString(e.getKey()), e.getValue());
+            }
+            g.writeEndObject();
             g.writeEndObject();
         });
     }

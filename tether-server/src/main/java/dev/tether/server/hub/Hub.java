@@ -61,6 +61,7 @@ public final class Hub implements AutoCloseable {
     private final ConcurrentHashMap<String, Connection> attached = new ConcurrentHashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
+    private final long startedAtMillis;
 
     public Hub(TetherConfig config, Broker broker, PresenceRegistry presence, SessionStore sessions,
                TetherMetrics metrics, Clock clock) {
@@ -71,6 +72,7 @@ public final class Hub implements AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         this.tokens = new TokenVerifier(config.tokenSecret(), clock);
+        this.startedAtMillis = clock.millis();
         long tickMillis = Math.max(5, Math.min(100, Math.min(config.pingInterval().toMillis(), config.pongTimeout().toMillis()) / 10));
         this.timer = new HashedWheelTimer(r -> {
             Thread t = new Thread(r, "tether-timer");
@@ -201,7 +203,11 @@ public final class Hub implements AutoCloseable {
         return out;
     }
 
-    private int subscriptionCount() {
+    public int detachedSessionCount() {
+        return sessions.size();
+    }
+
+    public int subscriptionCount() {
         int n = 0;
         for (ChannelFanout f : fanouts.values()) {
             n += f.subscribers;
@@ -277,6 +283,10 @@ public final class Hub implements AutoCloseable {
 
     public Broker broker() {
         return broker;
+    }
+
+    public long uptimeMillis() {
+        return clock.millis() - startedAtMillis;
     }
 
     public TetherMetrics metrics() {

@@ -44,9 +44,11 @@ public final class TetherMetrics {
         counter("tether_acks", "acknowledgements received", acks);
         counter("tether_resumes", "sessions resumed", resumes);
         FunctionCounter.builder("tether_recoveries", recoveriesOk, LongAdder::sum).tag("result", "ok")
-                .description("subscriptions recovered without gap").register(registry);
+                .description("subscriptions recovered with since or on resume, by result (ok: nothing missing, failed: gap)")
+                .register(registry);
         FunctionCounter.builder("tether_recoveries", recoveriesFailed, LongAdder::sum).tag("result", "failed")
-                .description("subscriptions recovered with a gap").register(registry);
+                .description("subscriptions recovered with since or on resume, by result (ok: nothing missing, failed: gap)")
+                .register(registry);
         counter("tether_slow_consumer_events", "connections found too slow (fell out of history or over the pending-write limit)",
                 slowConsumerEvents);
         counter("tether_bytes_in", "WebSocket payload bytes received", bytesIn);
@@ -83,6 +85,18 @@ public final class TetherMetrics {
 
     public double disconnectCount(CloseCode code) {
         return disconnects.get(code).count();
+    }
+
+    /** Server-initiated closes so far, by code (only codes that happened). */
+    public Map<Integer, Long> disconnectsByCode() {
+        Map<Integer, Long> out = new java.util.TreeMap<>();
+        disconnects.forEach((code, counter) -> {
+            if (counter.count() > 0) {
+                out.put(code.code(), (long) counter.count());
+            }
+        });
+        otherCloses.forEach((code, counter) -> out.put(code, (long) counter.count()));
+        return out;
     }
 
     public String scrape() {

@@ -132,6 +132,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .forceCloseTimeoutMillis(Connection.CLOSE_GRACE_MILLIS_PUBLIC)
                 .decoderConfig(decoder)
                 .build();
+        if (p.get(HttpIdleCloser.NAME) != null) {
+            p.remove(HttpIdleCloser.NAME);
+        }
         String me = p.context(this).name();
         p.addAfter(me, "ws", new WebSocketServerProtocolHandler(ws));
         p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));

@@ -46,6 +46,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         ch.pipeline()
+                .addLast(HttpIdleCloser.NAME, new HttpIdleCloser(config.httpIdleTimeout().toMillis()))
                 .addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, MAX_CHUNK_BYTES))
                 .addLast("http-aggregator", new JsonErrorAggregator(maxHttpBodyBytes))
                 .addLast("router", new HttpRouter(hub, config, api, origins, draining));

@@ -1,0 +1,91 @@
+package dev.tether.server.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.server.TetherServer;
+import dev.tether.server.protocol.Json;
+import dev.tether.testkit.WsTestClient;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code GET /api/stats} for the admin page, and the idle limit on plain HTTP connections. */
+class StatsAndLimitsIT {
+    private Harness h;
+
+    @BeforeEach
+    void start() {
+        h = new Harness();
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    @Test
+    void statsReportCountsChannelsCountersAndDisconnectsByCode() throws Exception {
+        TetherServer server = h.server();
+        WsTestClient a = h.connected(server);
+        h.ok(a, "subscribe", "\"channel\":\"stats:room\"");
+        h.ok(a, "publish", "\"channel\":\"stats:room\",\"data\":1");
+        h.nextPub(a);
+        WsTestClient bad = h.connected(server);
+        bad.send("not json");
+        bad.closeCode().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(Harness.WAIT).until(() -> server.hub().connectionCount() == 1);
+
+        JsonNode stats = Json.MAPPER.readTree(RawHttp.get(server, "/api/stats").body());
+        assertThat(stats.get("node").asText()).isEqualTo("n1");
+        assertThat(stats.get("uptimeMs").asLong()).isNotNegative();
+        assertThat(stats.get("connections").asInt()).isEqualTo(1);
+        assertThat(stats.get("subscriptions").asInt()).isEqualTo(1);
+        assertThat(stats.get("channels").get(0).get("channel").asText()).isEqualTo("stats:room");
+        assertThat(stats.get("channels").get(0).get("subscribers").asInt()).isEqualTo(1);
+        assertThat(stats.get("channels").get(0).get("offset").asLong()).isEqualTo(1);
+        assertThat(stats.get("counters").get("publications").asLong()).isEqualTo(1);
+        assertThat(stats.get("counters").get("deliveries").asLong()).isEqualTo(1);
+        assertThat(stats.get("counters").get("bytesOut").asLong()).isPositive();
+        assertThat(stats.get("disconnects").get("4500").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void statsNeedTheApiKeyWhenOneIsConfigured() throws Exception {
+        TetherServer server = h.server(b -> b.apiKey("k3y"));
+        assertThat(RawHttp.get(server, "/api/stats").statusCode()).isEqualTo(401);
+        assertThat(RawHttp.get(server, "/api/stats", "Authorization", "Bearer k3y").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void httpConnectionThatStaysSilentIsClosedAfterTheIdleTimeout() throws Exception {
+        TetherServer server = h.server(b -> b.httpIdleTimeout(Duration.ofMillis(300)));
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write("GET /healthz HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            long start = System.nanoTime();
+            assertThat(in.read()).as("server closes the half-sent request").isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(9));
+        }
+    }
+
+    @Test
+    void webSocketOutlivesTheHttpIdleTimeout() throws Exception {
+        TetherServer server = h.server(b -> b.httpIdleTimeout(Duration.ofMillis(200)).pingInterval(Duration.ofMillis(100)));
+        WsTestClient c = h.connected(server);
+        // Three pings answered: well past the HTTP idle limit, the WebSocket is still open.
+        for (int i = 0; i < 3; i++) {
+            c.await(m -> "ping".equals(m.path("op").asText()), Harness.WAIT);
+            c.send("{\"op\":\"pong\"}");
+        }
+        assertThat(h.ok(c, "publish", "\"channel\":\"alive\",\"data\":1").get("offset").asLong()).isEqualTo(1);
+    }
+}
