@@ -259,8 +259,6 @@ public final class HttpApi {
     /** Everything the admin page shows, in one JSON object (counters are totals; the page derives rates). */
     private FullHttpResponse stats(FullHttpRequest req) {
         requireMethod(req, HttpMethod.GET);
-        Map<String, Integer> subs = hub.channelSubscribers();
-        Map<String, Long> tops = hub.broker().channels();
         var m = hub.metrics();
         return HttpResponses.json(HttpResponseStatus.OK, g -> {
             g.writeStartObject();
@@ -270,15 +268,7 @@ public final class HttpApi {
             g.writeNumberField("sessions", hub.sessionCount());
             g.writeNumberField("sessionsDetached", hub.detachedSessionCount());
             g.writeNumberField("subscriptions", hub.subscriptionCount());
-            g.writeArrayFieldStart("channels");
-            for (var e : subs.entrySet()) {
-                g.writeStartObject();
-                g.writeStringField("channel", e.getKey());
-                g.writeNumberField("subscribers", e.getValue());
-                g.writeNumberField("offset", tops.getOrDefault(e.getKey(), 0L));
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+            writeChannels(g);
             g.writeObjectFieldStart("counters");
             g.writeNumberField("publications", m.publications.sum());
             g.writeNumberField("deliveries", m.deliveries.sum());
@@ -299,21 +289,26 @@ public final class HttpApi {
         });
     }
 
-    private FullHttpResponse channels(FullHttpRequest req) {
-        requireMethod(req, HttpMethod.GET);
+    /** {@code "channels":[{"channel","subscribers","offset"}]} for /api/channels and /api/stats. */
+    private void writeChannels(com.fasterxml.jackson.core.JsonGenerator g) throws IOException {
         Map<String, Integer> subs = hub.channelSubscribers();
         Map<String, Long> tops = hub.broker().channels();
+        g.writeArrayFieldStart("channels");
+        for (var e : subs.entrySet()) {
+            g.writeStartObject();
+            g.writeStringField("channel", e.getKey());
+            g.writeNumberField("subscribers", e.getValue());
+            g.writeNumberField("offset", tops.getOrDefault(e.getKey(), 0L));
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private FullHttpResponse channels(FullHttpRequest req) {
+        requireMethod(req, HttpMethod.GET);
         return HttpResponses.json(HttpResponseStatus.OK, g -> {
             g.writeStartObject();
-            g.writeArrayFieldStart("channels");
-            for (var e : subs.entrySet()) {
-                g.writeStartObject();
-                g.writeStringField("channel", e.getKey());
-                g.writeNumberField("subscribers", e.getValue());
-                g.writeNumberField("offset", tops.getOrDefault(e.getKey(), 0L));
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+            writeChannels(g);
             g.writeEndObject();
         });
     }
