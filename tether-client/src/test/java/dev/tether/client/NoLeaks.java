@@ -1,0 +1,31 @@
+package dev.tether.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Fails a test class when Netty reported a leaked buffer while it ran (tests run with
+ * {@code -Dio.netty.leakDetection.level=paranoid}). Registered for every class through
+ * {@code META-INF/services}.
+ */
+public final class NoLeaks implements AfterAllCallback {
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        // Leaks are reported when the detector next runs after the leaked object was collected.
+        for (int round = 0; round < 3; round++) {
+            System.gc();
+            for (int i = 0; i < 256; i++) {
+                ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(64);
+                b.release();
+                ByteBuf h = PooledByteBufAllocator.DEFAULT.heapBuffer(64);
+                h.release();
+            }
+        }
+        assertThat(LeakRecorder.LEAKS).as("Netty buffer leaks reported during " + context.getDisplayName()).isEmpty();
+    }
+}
