@@ -29,6 +29,7 @@ const NORMAL_CLOSE = 1000;
 const OPEN = 1;
 const ERR_ALREADY_SUBSCRIBED = 110;
 const ERR_TOO_LARGE = 108;
+const ERR_TOKEN_EXPIRED = 112;
 
 /**
  * @typedef {{offset: number, epoch: string}} StreamPosition
@@ -38,6 +39,33 @@ const ERR_TOO_LARGE = 108;
  * @typedef {{channel: string, recovered: boolean, offset: number, epoch: string, resumed: boolean, missed: number, gap?: GapEvent}} SubscribedEvent
  * @typedef {'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed'} State
  * @typedef {{get(key: string): (string | null | undefined), set(key: string, value: string): void}} KeyValueStorage
+ *
+ * @typedef {object} TetherClientOptions
+ * @property {string} [token] JWT sent with every connect
+ * @property {() => (string | Promise<string>)} [getToken] called before each (re)connect; wins over token
+ * @property {string} [name] client name sent with connect (default 'tether.js')
+ * @property {object} [info] shown to others in presence, e.g. {name: 'Bob'}
+ * @property {new (url: string, protocols?: string) => any} [WebSocket] WebSocket constructor (default globalThis.WebSocket)
+ * @property {number} [minReconnectDelay] ms, default 500
+ * @property {number} [maxReconnectDelay] ms, default 20000
+ * @property {number} [publishTimeout] ms, default 30000; keep it below the server's dedupWindow (5 min),
+ *     the time within which a resend with the same key cannot store a publication twice
+ * @property {number} [ackInterval] ms, default 200
+ * @property {number} [connectTimeout] ms from opening a socket to the connect result, default 10000
+ * @property {number} [maxPublicationBytes] larger publish data is refused locally (108), default 65536
+ * @property {KeyValueStorage | Storage} [storage] keeps session and positions across reloads
+ * @property {string} [storageKey] default 'tether:' + url
+ * @property {EventTarget | null} [network] source of 'online'/'offline' (default window in browsers; null: off)
+ *
+ * @typedef {object} SubscribeOptions
+ * @property {StreamPosition} [since] deliver everything after this; default: the stored position, else live
+ * @property {boolean} [presence] also receive join/leave
+ * @property {(pub: Publication) => void} [onPublication] each publication exactly once, in offset order
+ * @property {(gap: GapEvent) => void} [onGap]
+ * @property {(e: PresenceEvent) => void} [onJoin]
+ * @property {(e: PresenceEvent) => void} [onLeave]
+ * @property {(e: SubscribedEvent) => void} [onSubscribed] after each subscribe result or resume
+ * @property {(err: TetherError) => void} [onError] the server refused the subscription; it is over
  */
 
 /** An error from the server (numeric protocol code) or from the client ('timeout', 'closed'). */
@@ -117,13 +145,15 @@ export class TetherClient {
   #silenceTimer = null;
   #ackTimer = null;
   #lastReceived = 0;
+  #deliveredInFrame = false;  // a publication was delivered while handling the current frame
   #disconnectPush = null;     // the server's 'disconnect' push on #ws, read when it closes
+  #tokenExpired = false;      // connect on #ws failed with 112 and getToken can refresh it
   #onOnline = null;
   #onOffline = null;
 
   /**
    * @param {string} url ws:// or wss:// URL of the endpoint, e.g. ws://localhost:8080/ws
-   * @param {object} [options] see tether.d.ts
+   * @param {TetherClientOptions} [options]
    */
   constructor(url, options = {}) {
     this.#url = url;
@@ -176,7 +206,7 @@ export class TetherClient {
    * Subscribes to a channel. Without `since`, starts from the position kept in `storage` if any,
    * else live. Works in any state but 'closed': the subscribe is sent when connected.
    * @param {string} channel
-   * @param {object} [options] see tether.d.ts
+   * @param {SubscribeOptions} [options]
    * @returns {Subscription}
    */
   subscribe(channel, options = {}) {
@@ -206,6 +236,9 @@ export class TetherClient {
   /**
    * Publishes reliably: queued while offline, resent with the same key after a reconnect until the
    * server acknowledges it or `timeout` passes. Settles exactly once.
+   * @param {string} channel
+   * @param {any} data any JSON value
+   * @param {{key?: string, timeout?: number}} [options] key: default a fresh random one per call
    * @returns {Promise<{offset: number, epoch: string, duplicate: boolean}>}
    */
   publish(channel, data, options = {}) {
@@ -220,6 +253,8 @@ export class TetherClient {
 
   /**
    * The channel's history: the latest `limit` publications, or those after `since`.
+   * @param {string} channel
+   * @param {{since?: StreamPosition, limit?: number, timeout?: number}} [options]
    * @returns {Promise<{publications: Publication[], offset: number, epoch: string, gap?: GapEvent}>}
    */
   history(channel, options = {}) {
@@ -309,6 +344,8 @@ export class TetherClient {
         // Not worth retrying. A refused token is followed by the server's disconnect 4501 and close,
         // which replace this; if the server does not close, the connect timer ends it as this says.
         this.#disconnectPush ??= {code: e.code === 103 || e.code === 112 ? 4501 : 4500, reason: e.message, reconnect: false};
+        // An expired token is worth one more try when getToken can give a fresh one.
+        this.#tokenExpired = e.code === ERR_TOKEN_EXPIRED && typeof this.#opts.getToken === 'function';
         return;
       }
       this.#onConnected(reply.result);
@@ -341,6 +378,7 @@ export class TetherClient {
     for (const req of this.#reliable) this.#sendRequest(req);
     this.#save();
     this.#setState('connected');
+    if (ws !== this.#ws) return;  // a state listener closed the client
     const recovered = results.reduce((n, [, info]) => n + info.missed, 0);
     this.#emit('connected', {
       client: r.client, session: r.session, user: this.#user, resumed: Boolean(r.resumed), recovered,
@@ -395,7 +433,9 @@ export class TetherClient {
   }
 
   #afterLoss(code, reason, push = null) {
-    const reconnect = push ? push.reconnect !== false && !isTerminalCode(code) : !isTerminalCode(code);
+    const refresh = this.#tokenExpired;
+    this.#tokenExpired = false;
+    const reconnect = refresh || (push ? push.reconnect !== false && !isTerminalCode(code) : !isTerminalCode(code));
     if (!reconnect) {
       this.#session = null;  // ended (or taken over) on the server: a reload must not resume it
       this.#save();
@@ -410,7 +450,9 @@ export class TetherClient {
   /** Schedules the next attempt unless one is pending; returns its delay (ms). */
   #scheduleReconnect(code, retryAfter) {
     if (this.#reconnectTimer !== null || this.#ws !== null || this.#opening) return 0;
-    const delay = retryAfter != null && retryAfter >= 0 ? retryAfter : this.#backoff(code);
+    // The server's advice replaces the first delay; an overloaded server (4003) gets the longer one.
+    let delay = this.#backoff(code);
+    if (retryAfter != null && retryAfter >= 0) delay = code === 4003 ? Math.max(retryAfter, delay) : retryAfter;
     this.#attempt++;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
@@ -482,6 +524,7 @@ export class TetherClient {
       return;
     }
     const ws = this.#ws;
+    this.#deliveredInFrame = false;
     this.#batch(() => {
       for (const line of data.split('\n')) {
         if (ws !== this.#ws) return;  // a callback closed the client
@@ -496,6 +539,8 @@ export class TetherClient {
         this.#onMessage(msg);
       }
     });
+    // Once per frame rather than per publication: a reload then never redelivers what the app has seen.
+    if (this.#deliveredInFrame && this.#storage) this.#save();
   }
 
   #onMessage(m) {
@@ -528,6 +573,7 @@ export class TetherClient {
     entry.position = {offset: m.offset, epoch: pos.epoch};
     const pub = {channel: m.channel, offset: m.offset, epoch: pos.epoch, data: m.data, ts: m.ts};
     if (m.from) pub.from = m.from;
+    this.#deliveredInFrame = true;
     this.#call(entry, 'onPublication', pub);
     if (entry.live && entry.position.offset - entry.acked >= Math.max(1, Math.floor(this.#window / 2))) {
       this.#sendAck(entry);
