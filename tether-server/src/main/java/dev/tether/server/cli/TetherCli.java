@@ -37,9 +37,12 @@ public final class TetherCli implements Callable<Integer> {
      * @param env the process environment, injected so tests do not depend on the real one
      */
     public static CommandLine commandLine(Map<String, String> env, ServerHandle.Launcher launcher,
-            Consumer<Runnable> onShutdownSignal) {
+            Consumer<Runnable> onShutdownSignal, Object... moreSubcommands) {
         CommandLine cli = new CommandLine(new TetherCli());
         cli.addSubcommand(ServeCommand.commandLine(env, launcher, onShutdownSignal));
+        for (Object sub : moreSubcommands) {
+            cli.addSubcommand(sub);
+        }
         // Set last: picocli copies it only to subcommands already added.
         cli.setParameterExceptionHandler(TetherCli::usageError);
         return cli;
