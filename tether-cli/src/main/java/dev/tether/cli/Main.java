@@ -6,7 +6,7 @@ import dev.tether.server.cli.TetherCli;
 import java.util.Map;
 import picocli.CommandLine;
 
-/** The jar's entry point: {@code tether serve | sub | pub}. Only {@link #main} exits the JVM. */
+/** The jar's entry point: {@code tether serve | sub | pub | bench}. Only {@link #main} exits the JVM. */
 public final class Main {
     private Main() {
     }
@@ -18,6 +18,6 @@ public final class Main {
     /** The whole command tree, for tests to run with {@code execute}. */
     public static CommandLine commandLine(Map<String, String> env) {
         return TetherCli.commandLine(env, ServerHandle::startTether, ShutdownSignals::install,
-                new SubCommand(), new PubCommand());
+                new SubCommand(), new PubCommand(), dev.tether.bench.BenchCommand.commandLine());
     }
 }

@@ -1,0 +1,45 @@
+package dev.tether.bench.jmh;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.server.protocol.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/** Decoding one incoming command line as the server does ({@code Json.MAPPER.readTree} on the frame's bytes). */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class DecodeCommandBench {
+    private final byte[] publish = ("{\"id\":12345,\"op\":\"publish\",\"channel\":\"chat:lobby\",\"data\":{\"t\":123456789012345,\"p\":\""
+            + "x".repeat(100) + "\"},\"key\":\"k-61f0-12345\"}").getBytes(StandardCharsets.UTF_8);
+    private final byte[] ack = "{\"op\":\"ack\",\"channel\":\"chat:lobby\",\"offset\":123456}".getBytes(StandardCharsets.UTF_8);
+    private final byte[] pong = "{\"op\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
+
+    @Benchmark
+    public JsonNode publish() throws IOException {
+        return Json.MAPPER.readTree(publish, 0, publish.length);
+    }
+
+    @Benchmark
+    public JsonNode ack() throws IOException {
+        return Json.MAPPER.readTree(ack, 0, ack.length);
+    }
+
+    @Benchmark
+    public JsonNode pong() throws IOException {
+        return Json.MAPPER.readTree(pong, 0, pong.length);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.tether.bench.server;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How the server under test is started: which kind, and the few settings the scenarios change.
+ *
+ * @param kind {@code tether} or {@code baseline}
+ * @param pingMillis server ping interval (both kinds ping)
+ * @param pongMillis Tether's pong timeout
+ * @param historySize Tether's history per channel
+ */
+public record ServerOptions(String kind, long pingMillis, long pongMillis, int historySize) {
+
+    public ServerOptions {
+        if (!kind.equals("tether") && !kind.equals("baseline")) {
+            throw new IllegalArgumentException("server kind must be tether or baseline, got " + kind);
+        }
+    }
+
+    public ServerOptions withKind(String k) {
+        return new ServerOptions(k, pingMillis, pongMillis, historySize);
+    }
+
+    List<String> toArgs() {
+        List<String> a = new ArrayList<>();
+        a.add(kind);
+        a.add(Long.toString(pingMillis));
+        a.add(Long.toString(pongMillis));
+        a.add(Integer.toString(historySize));
+        return a;
+    }
+
+    static ServerOptions fromArgs(String[] a) {
+        return new ServerOptions(a[0], Long.parseLong(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]));
+    }
+}
