@@ -8,7 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.BooleanNode;
-import dev.tether.server.NoLeaks;
+import dev.tether.testkit.leak.NoLeaks;
 import dev.tether.server.TetherServer;
 import dev.tether.testkit.WsHandshakeException;
 import dev.tether.testkit.WsTestClient;

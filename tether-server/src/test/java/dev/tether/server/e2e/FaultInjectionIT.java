@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tether.server.NoLeaks;
+import dev.tether.testkit.leak.NoLeaks;
 import dev.tether.server.TetherServer;
 import dev.tether.testkit.FaultProxy;
 import dev.tether.testkit.WsTestClient;

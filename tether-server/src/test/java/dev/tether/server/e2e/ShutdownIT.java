@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tether.server.NoLeaks;
+import dev.tether.testkit.leak.NoLeaks;
 import dev.tether.server.TetherServer;
 import dev.tether.testkit.WsHandshakeException;
 import dev.tether.testkit.WsTestClient;

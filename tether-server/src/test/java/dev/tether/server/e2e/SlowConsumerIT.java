@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tether.server.NoLeaks;
+import dev.tether.testkit.leak.NoLeaks;
 import dev.tether.server.TetherServer;
 import dev.tether.server.protocol.CloseCode;
 import dev.tether.testkit.WsTestClient;

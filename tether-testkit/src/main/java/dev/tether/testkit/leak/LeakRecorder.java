@@ -1,4 +1,4 @@
-package dev.tether.client;
+package dev.tether.testkit.leak;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
@@ -7,7 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Collects Netty's leak reports (logged at ERROR by ResourceLeakDetector) so tests can fail on them. */
 public final class LeakRecorder extends AppenderBase<ILoggingEvent> {
-    static final List<String> LEAKS = new CopyOnWriteArrayList<>();
+    public static final List<String> LEAKS = new CopyOnWriteArrayList<>();
 
     @Override
     protected void append(ILoggingEvent event) {

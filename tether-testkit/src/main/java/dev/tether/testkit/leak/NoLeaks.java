@@ -1,4 +1,4 @@
-package dev.tether.client;
+package dev.tether.testkit.leak;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,9 +8,10 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails a test class when Netty reported a leaked buffer while it ran (tests run with
- * {@code -Dio.netty.leakDetection.level=paranoid}). Registered for every class through
- * {@code META-INF/services}.
+ * Fails a test class when Netty reported a leaked buffer while it ran. Register it for every class
+ * with JUnit autodetection (META-INF/services) and route {@code io.netty.util.ResourceLeakDetector}
+ * to {@link LeakRecorder} in logback-test.xml, as tether-server and tether-client do. Surefire runs tests with
+ * {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked.
  */
 public final class NoLeaks implements AfterAllCallback {
 
