@@ -11,10 +11,14 @@ import java.nio.charset.StandardCharsets;
  * One stored publication. Immutable and shared by every reader.
  *
  * <p>The {@code pub} push that subscribers receive is encoded exactly once, here, into a direct
- * buffer; every delivery writes a {@link #push() duplicate} of it, so fan-out costs neither JSON
- * encoding nor a copy of the payload per subscriber. The memory is freed by the garbage collector
- * once history and every in-flight write have let go of it (the buffer is not reference counted,
- * because readers on other threads may still hold it after it leaves history).
+ * buffer that already holds the finished WebSocket frame: {@code [frame header][push JSON]['\n']}.
+ * A delivery of one publication writes a {@link #frame() duplicate} of the frame straight to the
+ * socket, past the WebSocket encoder, so fan-out costs no JSON encoding, no frame object, no header
+ * allocation and no copy of the payload per subscriber. A batch of several publications in one
+ * frame writes its own header followed by {@link #line() views} of each push. The memory is freed
+ * by the garbage collector once history and every in-flight write have let go of it (the buffer is
+ * not reference counted, because readers on other threads may still hold it after it leaves
+ * history).
  */
 public final class Publication {
     private static final byte[] PUB_PREFIX = "{\"op\":\"pub\",\"channel\":".getBytes(StandardCharsets.US_ASCII);
@@ -24,7 +28,10 @@ public final class Publication {
     private final long timestamp;
     private final String fromUser;
     private final String fromClient;
-    private final ByteBuf push;
+    /** Frame header, push JSON, newline; never released (see the class comment). */
+    private final ByteBuf wire;
+    private final int headerLength;
+    private final int pushLength;
     private final int dataStart;
     private final int dataLength;
 
@@ -39,10 +46,11 @@ public final class Publication {
         this.fromUser = fromUser;
         this.fromClient = fromClient;
         ByteArrayOutputStream out = new ByteArrayOutputStream(data.length + channel.length() + 96);
+        out.writeBytes(new byte[MAX_HEADER]);
         out.writeBytes(PUB_PREFIX);
         out.writeBytes(Json.quote(channel));
         ascii(out, ",\"offset\":" + offset + ",\"data\":");
-        this.dataStart = out.size();
+        this.dataStart = out.size() - MAX_HEADER; // relative to the push JSON
         this.dataLength = data.length;
         out.writeBytes(data);
         if (fromClient != null) {
@@ -53,9 +61,55 @@ public final class Publication {
             out.write('}');
         }
         ascii(out, ",\"ts\":" + timestamp + "}");
+        out.write('\n');
         byte[] bytes = out.toByteArray();
-        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
-        this.push = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
+        this.pushLength = bytes.length - MAX_HEADER - 1;
+        int header = writeTextHeader(bytes, MAX_HEADER, pushLength);
+        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length - header).put(bytes, header, bytes.length - header).flip();
+        this.headerLength = MAX_HEADER - header;
+        this.wire = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
+    }
+
+    /** The longest header of an unmasked server frame: 2 bytes plus an 8-byte length. */
+    public static final int MAX_HEADER = 10;
+
+    /**
+     * Writes the header of a final, unmasked text frame of {@code payloadLength} bytes so that it ends
+     * just before {@code end} in {@code b}, and returns the index where it starts.
+     */
+    public static int writeTextHeader(byte[] b, int end, long payloadLength) {
+        int start;
+        if (payloadLength < 126) {
+            start = end - 2;
+            b[start + 1] = (byte) payloadLength;
+        } else if (payloadLength < 65536) {
+            start = end - 4;
+            b[start + 1] = 126;
+            b[start + 2] = (byte) (payloadLength >>> 8);
+            b[start + 3] = (byte) payloadLength;
+        } else {
+            start = end - 10;
+            b[start + 1] = 127;
+            for (int i = 0; i < 8; i++) {
+                b[start + 2 + i] = (byte) (payloadLength >>> (56 - 8 * i));
+            }
+        }
+        b[start] = (byte) 0x81; // FIN + text
+        return start;
+    }
+
+    /** Writes the header of a final, unmasked text frame of {@code payloadLength} bytes to {@code out}. */
+    public static void writeTextHeader(ByteBuf out, long payloadLength) {
+        out.writeByte(0x81);
+        if (payloadLength < 126) {
+            out.writeByte((int) payloadLength);
+        } else if (payloadLength < 65536) {
+            out.writeByte(126);
+            out.writeShort((int) payloadLength);
+        } else {
+            out.writeByte(127);
+            out.writeLong(payloadLength);
+        }
     }
 
     private static void ascii(ByteArrayOutputStream out, String s) {
@@ -82,18 +136,35 @@ public final class Publication {
         return fromClient;
     }
 
-    /** A new read-only view of the encoded {@code pub} push; writing and releasing it is free. */
+    /** A new view of the encoded {@code pub} push (JSON only); writing and releasing it is free. */
     public ByteBuf push() {
-        return push.duplicate();
+        return wire.duplicate().setIndex(headerLength, headerLength + pushLength);
+    }
+
+    /**
+     * A new view of the whole WebSocket text frame carrying this push alone, ready to be written to
+     * a socket as raw bytes; releasing it is free.
+     */
+    public ByteBuf frame() {
+        return wire.duplicate().setIndex(0, headerLength + pushLength);
+    }
+
+    /** A new view of the push followed by a newline, for the middle of a batch frame. */
+    public ByteBuf line() {
+        return wire.duplicate().setIndex(headerLength, headerLength + pushLength + 1);
     }
 
     public int pushLength() {
-        return push.readableBytes();
+        return pushLength;
+    }
+
+    public int frameLength() {
+        return headerLength + pushLength;
     }
 
     /** The data as its JSON text. */
     public String dataJson() {
-        return push.toString(dataStart, dataLength, StandardCharsets.UTF_8);
+        return wire.toString(headerLength + dataStart, dataLength, StandardCharsets.UTF_8);
     }
 
     public int dataLength() {

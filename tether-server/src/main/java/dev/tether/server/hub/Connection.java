@@ -23,7 +23,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.Timeout;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -61,8 +61,16 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     public static final long CLOSE_GRACE_MILLIS_PUBLIC = CLOSE_GRACE_MILLIS;
     private static final ByteBuf NEWLINE = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer(1).writeByte('\n').asReadOnly());
-    private static final ByteBuf PING = Unpooled.unreleasableBuffer(
-            Unpooled.wrappedBuffer("{\"op\":\"ping\"}".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+    /** The whole ping frame, written past the encoder like a publication. */
+    private static final ByteBuf PING_FRAME = prebuiltFrame("{\"op\":\"ping\"}");
+    private static final byte[] PONG = "{\"op\":\"pong\"}".getBytes(StandardCharsets.US_ASCII);
+    /** Scratch space for one batch; each event loop has its own and clears it after use. */
+    private static final FastThreadLocal<Publication[]> BATCH = new FastThreadLocal<>() {
+        @Override
+        protected Publication[] initialValue() {
+            return new Publication[MAX_BATCH_PUBLICATIONS];
+        }
+    };
 
     enum State { AWAITING_CONNECT, CONNECTING, CONNECTED, CLOSING, CLOSED }
 
@@ -86,11 +94,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     final ArrayDeque<JsonNode> deferred = new ArrayDeque<>();
     private CompositeByteBuf pending;
     private int pendingBytes;
-    private long pingSeq;
-    private long pongSeq;
-    private Timeout pingTimer;
-    private Timeout pongTimer;
-    private Timeout connectTimer;
+    /** Heartbeat deadlines in System.nanoTime() terms; 0 = none. Checked by {@link #tick}. */
+    private long nextPing;
+    private long pongDeadline;
+    private long connectDeadline;
+    /** This connection's place in its loop's {@link Heartbeats}; -1 when not in it. */
+    int heartbeatSlot = -1;
     private double publishTokens;
     private long publishRefillNanos;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -125,8 +134,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             } else if (!admitted) {
                 disconnect(CloseCode.OVERLOADED, "connection limit reached", 5000 + jitter(5000));
             } else {
-                connectTimer = hub.timer.newTimeout(t -> onLoop(this::connectTimedOut),
-                        hub.config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                connectDeadline = System.nanoTime() + hub.config.connectTimeout().toNanos();
+                hub.heartbeats(loop).add(this);
             }
             return;
         }
@@ -143,9 +152,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State was = state;
         state = State.CLOSED;
-        cancel(pingTimer);
-        cancel(pongTimer);
-        cancel(connectTimer);
+        if (heartbeatSlot >= 0) {
+            hub.heartbeats(loop).remove(this);
+        }
         if (pending != null) {
             pending.release();
             pending = null;
@@ -218,7 +227,15 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
             if (msg instanceof TextWebSocketFrame text) {
-                onText(text.content());
+                ByteBuf content = text.content();
+                if (state == State.CONNECTED && isPong(content)) {
+                    // The most common message by far: answered without parsing or copying.
+                    hub.metrics.framesIn.increment();
+                    hub.metrics.bytesIn.add(PONG.length);
+                    pong();
+                } else {
+                    onText(content);
+                }
             } else if (msg instanceof CloseWebSocketFrame close) {
                 onClose(close);
             } else if (msg instanceof BinaryWebSocketFrame) {
@@ -277,6 +294,19 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         commands.handle(node);
     }
 
+    private static boolean isPong(ByteBuf b) {
+        if (b.readableBytes() != PONG.length) {
+            return false;
+        }
+        int at = b.readerIndex();
+        for (int i = 0; i < PONG.length; i++) {
+            if (b.getByte(at + i) != PONG[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean isBlank(byte[] b, int from, int to) {
         for (int i = from; i < to; i++) {
             if (b[i] != ' ' && b[i] != '\r' && b[i] != '\t') {
@@ -298,10 +328,6 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         state = State.CLOSING;
         CloseWebSocketFrame echo = new CloseWebSocketFrame(code == -1 ? WebSocketCloseStatus.NORMAL_CLOSURE.code() : code, "");
         ctx.writeAndFlush(echo).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    void pong() {
-        pongSeq = pingSeq;
     }
 
     /** The frame cannot be answered by id: error push, then 4500. */
@@ -400,6 +426,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     /**
      * Writes what {@code s} has not yet received, from its position forward, while the socket is
      * writable and the client's window allows. Called on the event loop.
+     *
+     * <p>One publication goes out as its own pre-built frame (a view of the stored bytes, no
+     * allocation). When several are waiting, up to {@link #MAX_BATCH_PUBLICATIONS} or
+     * {@link #MAX_BATCH_BYTES} share one frame: a small header, then a view of each push with the
+     * newline separators already stored after it. Everything is flushed once, so a pass costs one
+     * system call however many publications it carries.
      */
     void deliver(Subscription s) {
         if (state != State.CONNECTED || !s.active) {
@@ -416,49 +448,58 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
         writePending();
         int window = hub.config.window();
-        CompositeByteBuf batch = null;
-        Publication single = null;
-        int batchBytes = 0;
-        int count = 0;
+        Publication[] batch = BATCH.get();
         long delivered = 0;
-        while (s.cursor <= top && ctx.channel().isWritable() && (!s.ackSeen || s.cursor - 1 - s.acked < window)) {
-            Publication p = s.stream.get(s.cursor);
-            if (p == null) {
-                fellOutOfHistory(s);
+        boolean lost = false;
+        while (!lost && s.cursor <= top && ctx.channel().isWritable()) {
+            int count = 0;
+            int bytes = -1;
+            while (count < MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES && s.cursor <= top
+                    && (!s.ackSeen || s.cursor - 1 - s.acked < window)) {
+                Publication p = s.stream.get(s.cursor);
+                if (p == null) {
+                    lost = true;
+                    break;
+                }
+                batch[count++] = p;
+                bytes += 1 + p.pushLength();
+                s.written = s.cursor++;
+            }
+            if (count == 0) {
                 break;
             }
-            if (single == null && batch == null) {
-                single = p;
-            } else {
-                if (batch == null) {
-                    batch = ctx.alloc().compositeDirectBuffer(MAX_BATCH_PUBLICATIONS * 2);
-                    batch.addComponent(true, single.push());
-                    single = null;
-                }
-                batch.addComponent(true, NEWLINE.duplicate());
-                batch.addComponent(true, p.push());
-                batchBytes++;
-            }
-            batchBytes += p.pushLength();
-            count++;
-            s.written = s.cursor++;
-            if (batchBytes >= MAX_BATCH_BYTES || count >= MAX_BATCH_PUBLICATIONS) {
-                writeFrame(single != null ? single.push() : batch, batchBytes);
-                delivered += count;
-                single = null;
-                batch = null;
-                batchBytes = 0;
-                count = 0;
+            writeBatch(batch, count, bytes);
+            delivered += count;
+            if (count < MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES) {
+                break; // stopped by the end of the log or the client's window
             }
         }
-        if (count > 0) {
-            writeFrame(single != null ? single.push() : batch, batchBytes);
-            delivered += count;
-        } else if (batch != null) {
-            batch.release();
+        if (lost) {
+            fellOutOfHistory(s);
         }
         hub.metrics.deliveries.add(delivered);
         ctx.flush();
+    }
+
+    /** Writes {@code count} publications from {@code batch} as one text frame of {@code bytes} payload bytes. */
+    private void writeBatch(Publication[] batch, int count, int bytes) {
+        hub.metrics.framesOut.increment();
+        hub.metrics.bytesOut.add(bytes);
+        if (count == 1) {
+            ctx.write(batch[0].frame(), ctx.voidPromise());
+            batch[0] = null;
+            return;
+        }
+        ByteBuf header = ctx.alloc().directBuffer(Publication.MAX_HEADER);
+        Publication.writeTextHeader(header, bytes);
+        ctx.write(header, ctx.voidPromise());
+        int last = count - 1;
+        for (int i = 0; i < last; i++) {
+            ctx.write(batch[i].line(), ctx.voidPromise());
+            batch[i] = null;
+        }
+        ctx.write(batch[last].push(), ctx.voidPromise());
+        batch[last] = null;
     }
 
     private void fellOutOfHistory(Subscription s) {
@@ -520,9 +561,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     private void closeFrame(int code, String reason) {
-        cancel(pingTimer);
-        cancel(pongTimer);
-        cancel(connectTimer);
+        connectDeadline = 0;
+        pongDeadline = 0;
         writePending();
         String shortReason = reason.length() > 120 ? reason.substring(0, 120) : reason;
         ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason));
@@ -530,33 +570,55 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     // --- heartbeat -------------------------------------------------------------------------------
+    // No timer per connection: the event loop's Heartbeats sweep calls tick() on every connection it
+    // owns a few times per interval, and tick() compares deadlines held in plain fields.
 
     void connected() {
         state = State.CONNECTED;
-        cancel(connectTimer);
-        schedulePing();
+        connectDeadline = 0;
+        nextPing = System.nanoTime() + hub.config.pingInterval().toNanos();
     }
 
-    private void schedulePing() {
-        pingTimer = hub.timer.newTimeout(t -> onLoop(this::ping), hub.config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private void ping() {
-        if (state != State.CONNECTED) {
-            return;
+    /** Called by the loop's heartbeat sweep with the sweep's clock reading. */
+    void tick(long now) {
+        if (connectDeadline != 0 && now - connectDeadline >= 0) {
+            connectDeadline = 0;
+            connectTimedOut();
+        } else if (state == State.CONNECTED) {
+            if (pongDeadline != 0 && now - pongDeadline >= 0) {
+                pongDeadline = 0;
+                disconnect(CloseCode.NO_PONG, "no pong within " + hub.config.pongTimeout().toMillis() + " ms", jitter(1000));
+            } else if (now - nextPing >= 0) {
+                ping(now);
+            }
         }
-        long seq = ++pingSeq;
-        sendPush(PING.duplicate());
-        flush();
-        pongTimer = hub.timer.newTimeout(t -> onLoop(() -> checkPong(seq)), hub.config.pongTimeout().toMillis(),
-                TimeUnit.MILLISECONDS);
-        schedulePing();
     }
 
-    private void checkPong(long seq) {
-        if (state == State.CONNECTED && pongSeq < seq) {
-            disconnect(CloseCode.NO_PONG, "no pong within " + hub.config.pongTimeout().toMillis() + " ms", jitter(1000));
+    private void ping(long now) {
+        long interval = hub.config.pingInterval().toNanos();
+        nextPing += interval;
+        if (now - nextPing >= 0) {
+            nextPing = now + interval; // the loop was stalled; do not send a burst
         }
+        if (pongDeadline == 0) {
+            pongDeadline = now + hub.config.pongTimeout().toNanos();
+        }
+        writePending();
+        hub.metrics.framesOut.increment();
+        hub.metrics.bytesOut.add(PING_FRAME.readableBytes() - 2);
+        ctx.writeAndFlush(PING_FRAME.duplicate(), ctx.voidPromise());
+    }
+
+    void pong() {
+        pongDeadline = 0;
+    }
+
+    static ByteBuf prebuiltFrame(String json) {
+        byte[] text = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuf b = Unpooled.directBuffer(Publication.MAX_HEADER + text.length);
+        Publication.writeTextHeader(b, text.length);
+        b.writeBytes(text);
+        return Unpooled.unreleasableBuffer(b.asReadOnly());
     }
 
     // --- helpers ---------------------------------------------------------------------------------
@@ -604,12 +666,6 @@ public final class Connection extends ChannelInboundHandlerAdapter {
 
     static long jitter(long maxMillis) {
         return maxMillis <= 0 ? 0 : ThreadLocalRandom.current().nextLong(maxMillis + 1);
-    }
-
-    private static void cancel(Timeout t) {
-        if (t != null) {
-            t.cancel();
-        }
     }
 
     @Override

@@ -18,6 +18,7 @@ import dev.tether.server.session.SessionState;
 import dev.tether.server.session.SessionStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timer;
 import java.security.SecureRandom;
@@ -52,8 +53,11 @@ public final class Hub implements AutoCloseable {
     final TetherMetrics metrics;
     final TokenVerifier tokens;
     final Clock clock;
-    /** One timer wheel for every connection's heartbeat and timeouts (no task per connection in the loops). */
+    /** One timer wheel for rare per-connection events (close grace, spread shutdown). */
     final Timer timer;
+    /** One heartbeat sweep per event loop (pings, pong and connect deadlines). */
+    private final ConcurrentHashMap<EventLoop, Heartbeats> heartbeats = new ConcurrentHashMap<>();
+    private final long heartbeatTickMillis;
 
     /** Channel name to its subscribers on this node; entries live while subscribers > 0 (compute-guarded). */
     private final ConcurrentHashMap<String, ChannelFanout> fanouts = new ConcurrentHashMap<>();
@@ -74,6 +78,9 @@ public final class Hub implements AutoCloseable {
         this.tokens = new TokenVerifier(config.tokenSecret(), clock);
         this.startedAtMillis = clock.millis();
         long tickMillis = Math.max(5, Math.min(100, Math.min(config.pingInterval().toMillis(), config.pongTimeout().toMillis()) / 10));
+        long shortest = Math.min(config.connectTimeout().toMillis(),
+                Math.min(config.pingInterval().toMillis(), config.pongTimeout().toMillis()));
+        this.heartbeatTickMillis = Math.max(5, Math.min(1000, shortest / 10));
         this.timer = new HashedWheelTimer(r -> {
             Thread t = new Thread(r, "tether-timer");
             t.setDaemon(true);
@@ -108,6 +115,19 @@ public final class Hub implements AutoCloseable {
     }
 
     // --- connections and sessions ---------------------------------------------------------------
+
+    /** The heartbeat sweep of {@code loop}, started on first use. */
+    Heartbeats heartbeats(EventLoop loop) {
+        Heartbeats h = heartbeats.get(loop);
+        if (h == null) {
+            h = heartbeats.computeIfAbsent(loop, l -> {
+                Heartbeats created = new Heartbeats(l);
+                created.start(heartbeatTickMillis);
+                return created;
+            });
+        }
+        return h;
+    }
 
     boolean register(Connection c) {
         connections.add(c);
@@ -321,6 +341,7 @@ public final class Hub implements AutoCloseable {
 
     @Override
     public void close() {
+        heartbeats.values().forEach(Heartbeats::stop);
         timer.stop();
         sessions.close();
         broker.close();

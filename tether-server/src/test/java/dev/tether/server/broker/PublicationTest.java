@@ -1,0 +1,93 @@
+package dev.tether.server.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.server.protocol.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The pre-built frames are checked by Netty's own RFC 6455 decoder, as a client would read them. */
+class PublicationTest {
+
+    /** Data sizes that put the push on each side of the 7-bit, 16-bit and 64-bit length forms. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 40, 50, 200, 65_400, 65_500, 70_000, 300_000})
+    void frameIsOneValidTextFrameHoldingThePush(int size) throws Exception {
+        Publication p = publication(size, 7);
+        TextWebSocketFrame frame = decode(p.frame());
+        try {
+            assertThat(frame.isFinalFragment()).isTrue();
+            assertThat(frame.content().readableBytes()).isEqualTo(p.pushLength());
+            assertThat(frame.text()).isEqualTo(p.push().toString(StandardCharsets.UTF_8));
+            JsonNode push = Json.MAPPER.readTree(frame.text());
+            assertThat(push.get("op").asText()).isEqualTo("pub");
+            assertThat(push.get("offset").asLong()).isEqualTo(7);
+            assertThat(push.get("data").get("s").asText()).hasSize(size);
+            assertThat(p.frameLength()).isEqualTo(p.frame().readableBytes());
+        } finally {
+            frame.release();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {3, 500, 40_000})
+    void batchOfHeaderAndLinesIsOneFrameOfNewlineSeparatedPushes(int size) throws Exception {
+        Publication[] pubs = {publication(size, 1), publication(size, 2), publication(size, 3)};
+        int payload = -1;
+        for (Publication p : pubs) {
+            payload += 1 + p.pushLength();
+        }
+        ByteBuf header = Unpooled.buffer();
+        Publication.writeTextHeader(header, payload);
+        ByteBuf wire = Unpooled.wrappedBuffer(header, pubs[0].line(), pubs[1].line(), pubs[2].push());
+        TextWebSocketFrame frame = decode(wire);
+        try {
+            String[] lines = frame.text().split("\n", -1);
+            assertThat(lines).hasSize(3);
+            for (int i = 0; i < 3; i++) {
+                assertThat(Json.MAPPER.readTree(lines[i]).get("offset").asLong()).isEqualTo(i + 1);
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 10})
+    void viewsAreIndependentAndReleasingThemIsFree(int size) {
+        Publication p = publication(size, 1);
+        ByteBuf a = p.frame();
+        ByteBuf b = p.frame();
+        a.skipBytes(a.readableBytes());
+        assertThat(a.release()).isFalse();
+        assertThat(b.readableBytes()).isEqualTo(p.frameLength());
+        ByteBuf line = p.line();
+        assertThat(line.readableBytes()).isEqualTo(p.pushLength() + 1);
+        assertThat(line.getByte(line.writerIndex() - 1)).isEqualTo((byte) '\n');
+        assertThat(p.dataJson()).isEqualTo("{\"s\":\"" + "x".repeat(size) + "\"}");
+    }
+
+    private static Publication publication(int size, long offset) {
+        byte[] data = ("{\"s\":\"" + "x".repeat(size) + "\"}").getBytes(StandardCharsets.UTF_8);
+        return new Publication("room:1", offset, 1_700_000_000_000L, data, "alice", "c1");
+    }
+
+    private static TextWebSocketFrame decode(ByteBuf wire) {
+        WebSocketDecoderConfig config = WebSocketDecoderConfig.newBuilder()
+                .expectMaskedFrames(false).maxFramePayloadLength(1 << 20).build();
+        EmbeddedChannel ch = new EmbeddedChannel(new WebSocket13FrameDecoder(config));
+        assertThat(ch.writeInbound(wire)).isTrue();
+        TextWebSocketFrame frame = ch.readInbound();
+        assertThat((Object) ch.readInbound()).as("exactly one frame").isNull();
+        assertThat(ch.finish()).isFalse();
+        return frame;
+    }
+}
