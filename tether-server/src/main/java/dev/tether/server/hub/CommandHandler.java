@@ -74,7 +74,7 @@ final class CommandHandler {
             if (!COMMANDS.contains(op)) {
                 throw new ProtocolException(ErrorCode.UNKNOWN_OP, "unknown op '" + op + "'");
             }
-            if (c.outstanding.contains(id)) {
+            if (c.isOutstanding(id)) {
                 throw Fields.bad("id " + id + " is already used by a command still in progress");
             }
             if (!op.equals("connect") && !c.isConnected()) {
@@ -219,10 +219,10 @@ final class CommandHandler {
             c.deliver(r.subscription);
         }
         c.setAutoRead(true);
-        while (!c.deferred.isEmpty() && c.isConnected()) {
-            handle(c.deferred.poll());
+        for (JsonNode next = c.nextDeferred(); next != null && c.isConnected(); next = c.nextDeferred()) {
+            handle(next);
         }
-        c.deferred.clear();
+        c.dropDeferred();
         c.flush();
     }
 
@@ -370,9 +370,9 @@ final class CommandHandler {
             throw new ProtocolException(ErrorCode.RATE_LIMITED,
                     "more than " + hub.config.maxPublishRate() + " publications per second", c.publishRetryAfterMillis());
         }
-        c.outstanding.add(id);
+        c.addOutstanding(id);
         hub.publish(channel, new AppendRequest(data, key, c.user, c.clientId)).whenComplete((r, err) -> c.onLoop(() -> {
-            c.outstanding.remove(id);
+            c.removeOutstanding(id);
             if (err != null) {
                 log.warn("publish to {} by {} failed", channel, c.clientId, err);
                 c.replyError(id, new ProtocolException(ErrorCode.INTERNAL, "publication was not stored; retry with the same key"));

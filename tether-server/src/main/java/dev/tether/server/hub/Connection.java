@@ -19,6 +19,9 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
@@ -87,12 +90,16 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     String clientId;
     String user = "";
     String infoJson;
-    final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
+    final Map<String, Subscription> subscriptions = new LinkedHashMap<>(4);
     /** Ids of commands whose reply is still pending (async storage). */
-    final Set<Long> outstanding = new HashSet<>();
+    private Set<Long> outstanding;
     /** Messages that arrived while connect was still being decided; replayed in order after it. */
-    final ArrayDeque<JsonNode> deferred = new ArrayDeque<>();
+    private ArrayDeque<JsonNode> deferred;
     private CompositeByteBuf pending;
+    /** A fragmented text message being reassembled; null otherwise. */
+    private CompositeByteBuf fragments;
+    /** Set once our close frame (or the echo of the client's) is written: nothing may follow it. */
+    private boolean closeSent;
     private int pendingBytes;
     /** Heartbeat deadlines in System.nanoTime() terms; 0 = none. Checked by {@link #tick}. */
     private long nextPing;
@@ -128,6 +135,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            // From here on this handler answers pings and reassembles fragments itself.
+            ctx.pipeline().remove(WebSocketServerProtocolHandler.class);
             boolean admitted = hub.register(this);
             if (hub.draining()) {
                 disconnect(CloseCode.SHUTDOWN, "server is shutting down", jitter(1000));
@@ -158,6 +167,10 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         if (pending != null) {
             pending.release();
             pending = null;
+        }
+        if (fragments != null) {
+            fragments.release();
+            fragments = null;
         }
         hub.unregister(this);
         if (sessionId != null && fate != SessionFate.MOVED && (was == State.CONNECTED || was == State.CLOSING)) {
@@ -228,13 +241,21 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         try {
             if (msg instanceof TextWebSocketFrame text) {
                 ByteBuf content = text.content();
-                if (state == State.CONNECTED && isPong(content)) {
+                if (!text.isFinalFragment()) {
+                    startFragments(content);
+                } else if (state == State.CONNECTED && isPong(content)) {
                     // The most common message by far: answered without parsing or copying.
                     hub.metrics.framesIn.increment();
                     hub.metrics.bytesIn.add(PONG.length);
                     pong();
                 } else {
                     onText(content);
+                }
+            } else if (msg instanceof ContinuationWebSocketFrame more) {
+                onContinuation(more);
+            } else if (msg instanceof PingWebSocketFrame ping) {
+                if (!closeSent) {
+                    ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
                 }
             } else if (msg instanceof CloseWebSocketFrame close) {
                 onClose(close);
@@ -288,10 +309,49 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (state == State.CONNECTING) {
+            if (deferred == null) {
+                deferred = new ArrayDeque<>(4);
+            }
             deferred.add(node);
             return;
         }
         commands.handle(node);
+    }
+
+    /** The first part of a fragmented text message: collected until the final continuation. */
+    private void startFragments(ByteBuf first) {
+        if (fragments != null) {
+            fragments.release(); // the frame decoder already refuses this; never keep two
+        }
+        fragments = ctx.alloc().compositeBuffer(16);
+        appendFragment(first);
+    }
+
+    private void onContinuation(ContinuationWebSocketFrame more) {
+        if (fragments == null) {
+            return; // the rest of a binary message, which was already refused
+        }
+        if (!appendFragment(more.content()) || !more.isFinalFragment()) {
+            return;
+        }
+        CompositeByteBuf whole = fragments;
+        fragments = null;
+        try {
+            onText(whole);
+        } finally {
+            whole.release();
+        }
+    }
+
+    private boolean appendFragment(ByteBuf part) {
+        if (fragments.readableBytes() + part.readableBytes() > hub.config.maxFrameBytes()) {
+            fragments.release();
+            fragments = null;
+            closeWith(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message larger than " + hub.config.maxFrameBytes() + " bytes");
+            return false;
+        }
+        fragments.addComponent(true, part.retain());
+        return true;
     }
 
     private static boolean isPong(ByteBuf b) {
@@ -326,6 +386,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         state = State.CLOSING;
+        writePending();
+        closeSent = true;
         CloseWebSocketFrame echo = new CloseWebSocketFrame(code == -1 ? WebSocketCloseStatus.NORMAL_CLOSURE.code() : code, "");
         ctx.writeAndFlush(echo).addListener(ChannelFutureListener.CLOSE);
     }
@@ -342,6 +404,38 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             g.writeEndObject();
         }));
         disconnect(CloseCode.PROTOCOL_VIOLATION, message, -1);
+    }
+
+    // The sets below are created on first use: most connections never need them.
+
+    boolean isOutstanding(long id) {
+        return outstanding != null && outstanding.contains(id);
+    }
+
+    void addOutstanding(long id) {
+        if (outstanding == null) {
+            outstanding = new HashSet<>(4);
+        }
+        outstanding.add(id);
+    }
+
+    void removeOutstanding(long id) {
+        if (outstanding != null && outstanding.remove(id) && outstanding.isEmpty()) {
+            outstanding = null;
+        }
+    }
+
+    /** The next message that arrived while connect was being decided, or null. */
+    JsonNode nextDeferred() {
+        JsonNode next = deferred == null ? null : deferred.poll();
+        if (next == null) {
+            deferred = null;
+        }
+        return next;
+    }
+
+    void dropDeferred() {
+        deferred = null;
     }
 
     // --- outbound --------------------------------------------------------------------------------
@@ -375,7 +469,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
 
     /** Queues one JSON message (taking ownership of the buffer) into the current outgoing batch. */
     void sendPush(ByteBuf json) {
-        if (state == State.CLOSED || ctx == null) {
+        if (state == State.CLOSED || ctx == null || closeSent) {
             json.release();
             return;
         }
@@ -564,6 +658,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         connectDeadline = 0;
         pongDeadline = 0;
         writePending();
+        closeSent = true;
         String shortReason = reason.length() > 120 ? reason.substring(0, 120) : reason;
         ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason));
         hub.timer.newTimeout(t -> onLoop(ctx::close), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);

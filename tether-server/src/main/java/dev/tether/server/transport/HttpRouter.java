@@ -40,14 +40,24 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final HttpApi api;
     private final OriginPolicy origins;
     private final BooleanSupplier draining;
+    private final Upgrades upgrades;
 
-    HttpRouter(Hub hub, TetherConfig config, HttpApi api, OriginPolicy origins, BooleanSupplier draining) {
+    HttpRouter(Hub hub, TetherConfig config, HttpApi api, OriginPolicy origins, BooleanSupplier draining, Upgrades upgrades) {
         super(false);
         this.hub = hub;
         this.config = config;
         this.api = api;
         this.origins = origins;
         this.draining = draining;
+        this.upgrades = upgrades;
+    }
+
+    /** The WebSocket settings of the two endpoints, built once per server and shared by every connection. */
+    record Upgrades(WebSocketServerProtocolConfig tether, WebSocketServerProtocolConfig echo) {
+        static Upgrades of(TetherConfig config) {
+            return new Upgrades(protocolConfig(config, config.wsPath(), true),
+                    config.echoPath() == null ? null : protocolConfig(config, config.echoPath(), false));
+        }
     }
 
     @Override
@@ -104,7 +114,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 refuse(ctx, HttpResponses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down"));
                 return;
             }
-            installWebSocket(ctx.pipeline(), path, ws);
+            installWebSocket(ctx.pipeline(), ws);
             ctx.pipeline().remove(this);
             passed = true;
             ctx.fireChannelRead(req);
@@ -115,14 +125,14 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private void installWebSocket(ChannelPipeline p, String path, boolean tether) {
+    private static WebSocketServerProtocolConfig protocolConfig(TetherConfig config, String path, boolean tether) {
         WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(config.maxFrameBytes())
                 .allowExtensions(false)
                 .withUTF8Validator(true)
                 .closeOnProtocolViolation(true)
                 .build();
-        WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
+        return WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(path)
                 .subprotocols(tether ? SUBPROTOCOL : null)
                 .checkStartsWith(true)
@@ -132,13 +142,26 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .forceCloseTimeoutMillis(Connection.CLOSE_GRACE_MILLIS_PUBLIC)
                 .decoderConfig(decoder)
                 .build();
+    }
+
+    /**
+     * Installs the handshake and frame codec. A Tether connection gets no frame aggregator: the
+     * connection reassembles fragments itself and, once the handshake is done, also removes the
+     * protocol handler, so its pipeline is the frame codec, the UTF-8 check and {@link Connection}.
+     */
+    private void installWebSocket(ChannelPipeline p, boolean tether) {
         if (p.get(HttpIdleCloser.NAME) != null) {
             p.remove(HttpIdleCloser.NAME);
         }
         String me = p.context(this).name();
-        p.addAfter(me, "ws", new WebSocketServerProtocolHandler(ws));
-        p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
-        p.addAfter("ws-aggregator", tether ? "tether" : "echo", tether ? new Connection(hub) : new EchoHandler());
+        if (tether) {
+            p.addAfter(me, "ws", new WebSocketServerProtocolHandler(upgrades.tether()));
+            p.addAfter("ws", "tether", new Connection(hub));
+        } else {
+            p.addAfter(me, "ws", new WebSocketServerProtocolHandler(upgrades.echo()));
+            p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
+            p.addAfter("ws-aggregator", "echo", new EchoHandler());
+        }
     }
 
     private static void refuse(ChannelHandlerContext ctx, FullHttpResponse response) {

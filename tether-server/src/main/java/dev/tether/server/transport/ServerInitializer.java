@@ -32,6 +32,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final OriginPolicy origins;
     private final BooleanSupplier draining;
     private final int maxHttpBodyBytes;
+    private final HttpRouter.Upgrades upgrades;
 
     ServerInitializer(Hub hub, TetherConfig config, HttpApi api, BooleanSupplier draining) {
         this.hub = hub;
@@ -41,6 +42,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         this.draining = draining;
         // An API publish body holds the data plus channel, key and JSON punctuation.
         this.maxHttpBodyBytes = config.maxPublicationBytes() + 1024;
+        this.upgrades = HttpRouter.Upgrades.of(config);
     }
 
     @Override
@@ -49,7 +51,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast(HttpIdleCloser.NAME, new HttpIdleCloser(config.httpIdleTimeout().toMillis()))
                 .addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, MAX_CHUNK_BYTES))
                 .addLast("http-aggregator", new JsonErrorAggregator(maxHttpBodyBytes))
-                .addLast("router", new HttpRouter(hub, config, api, origins, draining));
+                .addLast("router", new HttpRouter(hub, config, api, origins, draining, upgrades));
     }
 
     /**
