@@ -53,32 +53,39 @@ final class ChannelFanout {
 
     /** The subscribers on one event loop. Owner: that loop (except {@link #scheduled}). */
     static final class LoopGroup implements Runnable {
-        private static final Subscription[] NONE = new Subscription[0];
         final EventLoop loop;
         private final AtomicBoolean scheduled = new AtomicBoolean();
-        /** Copy-on-write so a drain may remove subscribers while iterating. */
-        private Subscription[] members = NONE;
+        /**
+         * Dense array with swap-removal ({@link Subscription#fanoutSlot} is each member's index), so
+         * joining and leaving cost O(1) and no copy, even with tens of thousands of subscribers.
+         */
+        private Subscription[] members = new Subscription[4];
+        private int size;
 
         LoopGroup(EventLoop loop) {
             this.loop = loop;
         }
 
         void add(Subscription s) {
-            Subscription[] m = Arrays.copyOf(members, members.length + 1);
-            m[m.length - 1] = s;
-            members = m;
+            if (size == members.length) {
+                members = Arrays.copyOf(members, size * 2);
+            }
+            s.fanoutSlot = size;
+            members[size++] = s;
         }
 
         void remove(Subscription s) {
-            Subscription[] m = members;
-            for (int i = 0; i < m.length; i++) {
-                if (m[i] == s) {
-                    Subscription[] n = new Subscription[m.length - 1];
-                    System.arraycopy(m, 0, n, 0, i);
-                    System.arraycopy(m, i + 1, n, i, m.length - i - 1);
-                    members = n;
-                    return;
-                }
+            int slot = s.fanoutSlot;
+            if (slot < 0 || slot >= size || members[slot] != s) {
+                return;
+            }
+            Subscription last = members[--size];
+            members[slot] = last;
+            last.fanoutSlot = slot;
+            members[size] = null;
+            s.fanoutSlot = -1;
+            if (members.length > 16 && size < members.length / 4) {
+                members = Arrays.copyOf(members, members.length / 2);
             }
         }
 
@@ -88,21 +95,33 @@ final class ChannelFanout {
             }
         }
 
+        /*
+         * Both passes walk downwards: a member that leaves during its own delivery swaps in one that
+         * was already visited, so nobody is skipped (at worst one is visited twice, which is harmless
+         * because delivery reads forward from the member's own position).
+         */
+
         @Override
         public void run() {
             scheduled.set(false);
-            for (Subscription s : members) {
-                if (s.active) {
-                    s.connection.deliver(s);
+            for (int i = size - 1; i >= 0; i--) {
+                if (i < size) {
+                    Subscription s = members[i];
+                    if (s.active) {
+                        s.connection.deliver(s);
+                    }
                 }
             }
         }
 
         void presence(ByteBuf push) {
-            for (Subscription s : members) {
-                if (s.active && s.presence) {
-                    s.connection.sendPush(push.duplicate());
-                    s.connection.flush();
+            for (int i = size - 1; i >= 0; i--) {
+                if (i < size) {
+                    Subscription s = members[i];
+                    if (s.active && s.presence) {
+                        s.connection.sendPush(push.duplicate());
+                        s.connection.flush();
+                    }
                 }
             }
         }

@@ -24,6 +24,8 @@ final class Subscription {
     boolean ackSeen;
     /** False once unsubscribed or the connection let go of it; fan-out skips it. */
     boolean active = true;
+    /** Index in the channel's {@link ChannelFanout.LoopGroup}; -1 when not in one. */
+    int fanoutSlot = -1;
 
     Subscription(String channel, ChannelStream stream, Connection connection, boolean presence, long cursor) {
         this.channel = channel;
