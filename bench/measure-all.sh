@@ -25,9 +25,12 @@ for i in $(seq "$RUNS"); do
   run publish --publishers 20 --outstanding 16 --duration 10 --json-out "$OUT/publish.jsonl" --label "run-$i"
   run channels --connections 5000 --subs-per-conn 20 --subs-per-channel 2 --rate 2000 --duration 15 --json-out "$OUT/channels.jsonl" --label "run-$i"
 done
-# Server memory per connection depends on the collector: the same hold with Serial GC and a small initial heap.
-run hold --connections 19500 --duration 40 --settle 5 --server-jvm "-Xms64m -Xmx1g -XX:+UseSerialGC" --json-out "$OUT/hold-gc.jsonl" --label serial-gc
-run hold --connections 19500 --duration 40 --settle 5 --server-jvm "-Xms64m -Xmx1g -XX:+UseG1GC" --json-out "$OUT/hold-gc.jsonl" --label g1-xms64m
+# The heartbeat's own share: the same hold with pings effectively off (one per hour), idle floor.
+run hold --connections 19500 --duration 40 --settle 5 --ping-ms 3600000 --json-out "$OUT/hold-nopings.jsonl" --label no-pings
+# Server memory per connection depends on the collector: the same hold under other settings than
+# bin/tether's (G1 with its own young sizing; Serial with a small young generation).
+run hold --connections 19500 --duration 40 --settle 5 --server-jvm "-Xms1g -Xmx1g -XX:+UseG1GC" --json-out "$OUT/hold-gc.jsonl" --label g1-default-young
+run hold --connections 19500 --duration 40 --settle 5 --server-jvm "-Xms64m -Xmx1g -XX:+UseSerialGC -Xmn8m" --json-out "$OUT/hold-gc.jsonl" --label serial-xmn8m
 # What acknowledgements every 200 ms cost (the fan-out rows run without acks, like the baseline).
 run fanout --subscribers 1000 --rate 25 --duration 15 --warmup 5 --ack-ms 200 --json-out "$OUT/fanout-acks.jsonl" --label acks-200ms
 bench/run.sh jmh -f 1 -wi 2 -i 3 -w 1 -r 1 -rf json -rff "$OUT/jmh.json" 2>>"$OUT/campaign.log" > "$OUT/jmh.txt"

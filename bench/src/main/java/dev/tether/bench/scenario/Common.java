@@ -35,8 +35,9 @@ public final class Common {
     @Option(names = "--worker-cpus", description = "CPU list for extra generator processes (taskset -c).")
     String workerCpus;
 
-    @Option(names = "--server-jvm", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC",
-            description = "JVM options of the spawned server (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--server-jvm", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC -Xmn16m",
+            description = "JVM options of the spawned server, both kinds (default: ${DEFAULT-VALUE}: bin/tether's"
+                    + " collector settings with a fixed 1 GiB heap).")
     String serverJvm;
 
     @Option(names = "--ping-ms", defaultValue = "25000", description = "Server ping interval in ms (default ${DEFAULT-VALUE}).")

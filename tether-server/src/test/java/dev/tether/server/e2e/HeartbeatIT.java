@@ -8,6 +8,8 @@ import dev.tether.testkit.leak.NoLeaks;
 import dev.tether.server.TetherServer;
 import dev.tether.testkit.WsTestClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -120,5 +122,40 @@ class HeartbeatIT {
         c.sendPing();
         await().atMost(UPPER).until(() -> c.pongsReceived() == 3);
         assertThat(c.isOpen()).isTrue();
+    }
+
+    /**
+     * Each event loop sweeps all its connections' deadlines in one pass: connections that leave,
+     * stay silent or answer (with the exact pong bytes or with a pong that needs parsing) must each
+     * get their own outcome, whatever their neighbours in the sweep do.
+     */
+    @Test
+    void manyConnectionsInOneSweepEachGetTheirOwnOutcome() throws Exception {
+        List<WsTestClient> answering = new ArrayList<>();
+        List<WsTestClient> silent = new ArrayList<>();
+        List<WsTestClient> leaving = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            answering.add(h.connected(server));
+            silent.add(h.connected(server));
+            leaving.add(h.connected(server));
+        }
+        leaving.forEach(WsTestClient::abort);
+        for (int round = 0; round < 4; round++) {
+            for (int i = 0; i < answering.size(); i++) {
+                WsTestClient c = answering.get(i);
+                c.await(IS_PING, UPPER);
+                c.send(i % 2 == 0 ? "{\"op\":\"pong\"}" : "{ \"op\" : \"pong\" }");
+            }
+        }
+        for (WsTestClient c : silent) {
+            assertThat(c.await(IS_DISCONNECT, UPPER).get("code").asInt()).isEqualTo(4001);
+            assertThat(c.closeCode().get(5, TimeUnit.SECONDS)).isEqualTo(4001);
+        }
+        for (WsTestClient c : answering) {
+            h.barrier(c);
+            assertThat(c.isOpen()).as("%s answered every ping", c).isTrue();
+            assertThat(c.all()).noneMatch(m -> m.contains("\"disconnect\""));
+        }
+        await().atMost(UPPER).until(() -> server.hub().connectionCount() == answering.size());
     }
 }
