@@ -136,7 +136,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
             // From here on this handler answers pings and reassembles fragments itself.
-            ctx.pipeline().remove(WebSocketServerProtocolHandler.class);
+            if (ctx.pipeline().get(WebSocketServerProtocolHandler.class) != null) {
+                ctx.pipeline().remove(WebSocketServerProtocolHandler.class);
+            }
             boolean admitted = hub.register(this);
             if (hub.draining()) {
                 disconnect(CloseCode.SHUTDOWN, "server is shutting down", jitter(1000));
