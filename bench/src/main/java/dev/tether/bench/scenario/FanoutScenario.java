@@ -51,6 +51,10 @@ public final class FanoutScenario implements Callable<Integer> {
     @Option(names = "--max-start", defaultValue = "50", description = "First rate of --max (default ${DEFAULT-VALUE}).")
     double maxStart;
 
+    @Option(names = "--half-warmup", defaultValue = "15",
+            description = "Seconds at half the last good rate on the fresh server before measuring it (default ${DEFAULT-VALUE}).")
+    int halfWarmup;
+
     @Option(names = "--max-factor", defaultValue = "1.5", description = "Rate multiplier per step (default ${DEFAULT-VALUE}).")
     double maxFactor;
 
@@ -150,9 +154,10 @@ public final class FanoutScenario implements Callable<Integer> {
             try (Run run = new Run(common, kind, subscribers, 1, 1, "fanout:", ackMillis)) {
                 run.openSubscribers();
                 run.addPublishers(publishers, 0.001, 1, payload, false, MAX_OUTSTANDING, 1);
-                // A fresh JVM: let the JIT catch up at this rate before measuring, as --warmup does.
-                run.setRate(lastGood / 2, warmup + 1L);
-                Common.sleep(warmup * 1000L);
+                // A fresh JVM: let the JIT catch up at this rate before measuring, like the fixed-load
+                // runs' --warmup 15 (a 5 s warm-up still measured C2 compiling the batch path).
+                run.setRate(lastGood / 2, halfWarmup + 1L);
+                Common.sleep(halfWarmup * 1000L);
                 run.stopPublishing();
                 Map<String, Object> half = step(run, lastGood / 2, 0);
                 r.put("atHalfRate", half);

@@ -54,7 +54,7 @@ class ScenarioSmokeIT {
     @Test
     void fanoutMaxStepsUpAndReportsALastGoodRate() {
         FanoutScenario s = run(new FanoutScenario(), "--server", "inproc", "--target", "tether", "--max", "-n", "20",
-                "--max-start", "20", "--max-steps", "2", "--step-seconds", "1");
+                "--max-start", "20", "--max-steps", "2", "--step-seconds", "1", "--warmup", "1", "--half-warmup", "1");
         Map<String, Object> r = part(s.lastResult, "tether");
         assertThat(r).containsKeys("lastGoodRate", "steps");
         for (Object step : (List<?>) r.get("steps")) {

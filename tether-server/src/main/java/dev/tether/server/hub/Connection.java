@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -56,25 +55,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class Connection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
-    /** Publications and replies are batched into one frame up to this many bytes. */
-    static final int MAX_BATCH_BYTES = 64 * 1024;
-    static final int MAX_BATCH_PUBLICATIONS = 128;
+    /** Replies and pushes are batched into one frame up to this many bytes. */
+    static final int MAX_BATCH_BYTES = WireFrames.MAX_BATCH_BYTES;
     /** How long a client gets to answer our close frame before the socket is closed anyway. */
     static final long CLOSE_GRACE_MILLIS = 1000;
     public static final long CLOSE_GRACE_MILLIS_PUBLIC = CLOSE_GRACE_MILLIS;
     private static final ByteBuf NEWLINE = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer(1).writeByte('\n').asReadOnly());
-    /** The whole ping frame, written past the encoder like a publication. */
-    private static final ByteBuf PING_FRAME = prebuiltFrame("{\"op\":\"ping\"}");
-    private static final byte[] PONG = "{\"op\":\"pong\"}".getBytes(StandardCharsets.US_ASCII);
-    /** Scratch space for one batch; each event loop has its own and clears it after use. */
-    private static final FastThreadLocal<Publication[]> BATCH = new FastThreadLocal<>() {
-        @Override
-        protected Publication[] initialValue() {
-            return new Publication[MAX_BATCH_PUBLICATIONS];
-        }
-    };
-
     enum State { AWAITING_CONNECT, CONNECTING, CONNECTED, CLOSING, CLOSED }
 
     /** What happens to the session when the socket goes away. */
@@ -245,10 +232,10 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                 ByteBuf content = text.content();
                 if (!text.isFinalFragment()) {
                     startFragments(content);
-                } else if (state == State.CONNECTED && isPong(content)) {
+                } else if (state == State.CONNECTED && WireFrames.isPong(content)) {
                     // The most common message by far: answered without parsing or copying.
                     hub.metrics.framesIn.increment();
-                    hub.metrics.bytesIn.add(PONG.length);
+                    hub.metrics.bytesIn.add(WireFrames.PONG.length);
                     pong();
                 } else {
                     onText(content);
@@ -288,7 +275,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     private void onLine(byte[] bytes, int from, int to) {
-        if (isBlank(bytes, from, to)) {
+        if (WireFrames.isBlank(bytes, from, to)) {
             return;
         }
         JsonNode node;
@@ -353,28 +340,6 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             return false;
         }
         fragments.addComponent(true, part.retain());
-        return true;
-    }
-
-    private static boolean isPong(ByteBuf b) {
-        if (b.readableBytes() != PONG.length) {
-            return false;
-        }
-        int at = b.readerIndex();
-        for (int i = 0; i < PONG.length; i++) {
-            if (b.getByte(at + i) != PONG[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean isBlank(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b[i] != ' ' && b[i] != '\r' && b[i] != '\t') {
-                return false;
-            }
-        }
         return true;
     }
 
@@ -523,10 +488,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
      * Writes what {@code s} has not yet received, from its position forward, while the socket is
      * writable and the client's window allows. Called on the event loop.
      *
-     * <p>One publication goes out as its own pre-built frame (a view of the stored bytes, no
-     * allocation). When several are waiting, up to {@link #MAX_BATCH_PUBLICATIONS} or
-     * {@link #MAX_BATCH_BYTES} share one frame: a small header, then a view of each push with the
-     * newline separators already stored after it. Everything is flushed once, so a pass costs one
+     * <p>One publication goes out as its own pre-built frame (a view of the stored bytes). When
+     * several are waiting, up to {@link WireFrames#MAX_BATCH_PUBLICATIONS} or {@link #MAX_BATCH_BYTES}
+     * share one frame ({@link WireFrames#writeBatch}). Everything is flushed once, so a pass costs one
      * system call however many publications it carries.
      */
     void deliver(Subscription s) {
@@ -544,13 +508,13 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
         writePending();
         int window = hub.config.window();
-        Publication[] batch = BATCH.get();
+        Publication[] batch = WireFrames.BATCH.get();
         long delivered = 0;
         boolean lost = false;
         while (!lost && s.cursor <= top && ctx.channel().isWritable()) {
             int count = 0;
             int bytes = -1;
-            while (count < MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES && s.cursor <= top
+            while (count < WireFrames.MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES && s.cursor <= top
                     && (!s.ackSeen || s.cursor - 1 - s.acked < window)) {
                 Publication p = s.stream.get(s.cursor);
                 if (p == null) {
@@ -564,9 +528,11 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             if (count == 0) {
                 break;
             }
-            writeBatch(batch, count, bytes);
+            hub.metrics.framesOut.increment();
+            hub.metrics.bytesOut.add(bytes);
+            WireFrames.writeBatch(ctx, batch, count, bytes);
             delivered += count;
-            if (count < MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES) {
+            if (count < WireFrames.MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES) {
                 break; // stopped by the end of the log or the client's window
             }
         }
@@ -575,27 +541,6 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
         hub.metrics.deliveries.add(delivered);
         ctx.flush();
-    }
-
-    /** Writes {@code count} publications from {@code batch} as one text frame of {@code bytes} payload bytes. */
-    private void writeBatch(Publication[] batch, int count, int bytes) {
-        hub.metrics.framesOut.increment();
-        hub.metrics.bytesOut.add(bytes);
-        if (count == 1) {
-            ctx.write(batch[0].frame(), ctx.voidPromise());
-            batch[0] = null;
-            return;
-        }
-        ByteBuf header = ctx.alloc().directBuffer(Publication.MAX_HEADER);
-        Publication.writeTextHeader(header, bytes);
-        ctx.write(header, ctx.voidPromise());
-        int last = count - 1;
-        for (int i = 0; i < last; i++) {
-            ctx.write(batch[i].line(), ctx.voidPromise());
-            batch[i] = null;
-        }
-        ctx.write(batch[last].push(), ctx.voidPromise());
-        batch[last] = null;
     }
 
     private void fellOutOfHistory(Subscription s) {
@@ -667,13 +612,37 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     // --- heartbeat -------------------------------------------------------------------------------
-    // No timer per connection: the event loop's Heartbeats sweep calls tick() on every connection it
-    // owns a few times per interval, and tick() compares deadlines held in plain fields.
+    // No timer per connection: the event loop's Heartbeats sweep calls tick() when the earliest of
+    // the deadlines below is due. Deadlines that move later need no notice (the tick finds nothing
+    // to do and the sweep records the next one); one that moves earlier calls Heartbeats.update.
+
+    /** Far enough to mean "never" in System.nanoTime() arithmetic, near enough not to overflow it. */
+    private static final long NO_DEADLINE = 1L << 62;
 
     void connected() {
         state = State.CONNECTED;
         connectDeadline = 0;
         nextPing = System.nanoTime() + hub.config.pingInterval().toNanos();
+        if (heartbeatSlot >= 0) {
+            hub.heartbeats(loop).update(this);
+        }
+    }
+
+    /** The earliest heartbeat deadline of this connection, for the sweep. */
+    long nextDue(long now) {
+        long due = now + NO_DEADLINE;
+        if (connectDeadline != 0 && connectDeadline - due < 0) {
+            due = connectDeadline;
+        }
+        if (state == State.CONNECTED) {
+            if (pongDeadline != 0 && pongDeadline - due < 0) {
+                due = pongDeadline;
+            }
+            if (nextPing - due < 0) {
+                due = nextPing;
+            }
+        }
+        return due;
     }
 
     /** Called by the loop's heartbeat sweep with the sweep's clock reading. */
@@ -702,20 +671,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
         writePending();
         hub.metrics.framesOut.increment();
-        hub.metrics.bytesOut.add(PING_FRAME.readableBytes() - 2);
-        ctx.writeAndFlush(PING_FRAME.duplicate(), ctx.voidPromise());
+        hub.metrics.bytesOut.add(WireFrames.PING_FRAME.readableBytes() - 2);
+        ctx.writeAndFlush(WireFrames.PING_FRAME.duplicate(), ctx.voidPromise());
     }
 
     void pong() {
         pongDeadline = 0;
-    }
-
-    static ByteBuf prebuiltFrame(String json) {
-        byte[] text = json.getBytes(StandardCharsets.UTF_8);
-        ByteBuf b = Unpooled.directBuffer(Publication.MAX_HEADER + text.length);
-        Publication.writeTextHeader(b, text.length);
-        b.writeBytes(text);
-        return Unpooled.unreleasableBuffer(b.asReadOnly());
     }
 
     // --- helpers ---------------------------------------------------------------------------------
