@@ -3,6 +3,9 @@ package dev.tether.server.broker;
 import dev.tether.server.protocol.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
+import io.netty.util.internal.PlatformDependent;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -67,7 +70,40 @@ public final class Publication {
         int header = writeTextHeader(bytes, MAX_HEADER, pushLength);
         ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length - header).put(bytes, header, bytes.length - header).flip();
         this.headerLength = MAX_HEADER - header;
-        this.wire = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
+        this.wire = PlatformDependent.hasUnsafe() ? new SharedDirectBuf(direct)
+                : Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
+    }
+
+    /**
+     * The stored bytes, shared by every reader and freed by the garbage collector. Reference
+     * counting is switched off, so a view ({@code duplicate()}) is a single object and releasing it
+     * never frees the stored bytes; the unreleasable wrapper used without Unsafe costs a second
+     * object per delivery.
+     */
+    static final class SharedDirectBuf extends UnpooledUnsafeDirectByteBuf {
+        SharedDirectBuf(ByteBuffer bytes) {
+            super(UnpooledByteBufAllocator.DEFAULT, bytes, bytes.remaining());
+        }
+
+        @Override
+        public ByteBuf retain() {
+            return this;
+        }
+
+        @Override
+        public ByteBuf retain(int increment) {
+            return this;
+        }
+
+        @Override
+        public boolean release() {
+            return false;
+        }
+
+        @Override
+        public boolean release(int decrement) {
+            return false;
+        }
     }
 
     /** The longest header of an unmasked server frame: 2 bytes plus an 8-byte length. */
