@@ -67,9 +67,10 @@ public final class Publication {
         out.write('\n');
         byte[] bytes = out.toByteArray();
         this.pushLength = bytes.length - MAX_HEADER - 1;
-        int header = writeTextHeader(bytes, MAX_HEADER, pushLength);
+        this.headerLength = textHeaderLength(pushLength);
+        int header = MAX_HEADER - headerLength;
+        writeTextHeader(Unpooled.wrappedBuffer(bytes).writerIndex(header), pushLength);
         ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length - header).put(bytes, header, bytes.length - header).flip();
-        this.headerLength = MAX_HEADER - header;
         this.wire = PlatformDependent.hasUnsafe() ? new SharedDirectBuf(direct)
                 : Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
     }
@@ -109,29 +110,9 @@ public final class Publication {
     /** The longest header of an unmasked server frame: 2 bytes plus an 8-byte length. */
     public static final int MAX_HEADER = 10;
 
-    /**
-     * Writes the header of a final, unmasked text frame of {@code payloadLength} bytes so that it ends
-     * just before {@code end} in {@code b}, and returns the index where it starts.
-     */
-    public static int writeTextHeader(byte[] b, int end, long payloadLength) {
-        int start;
-        if (payloadLength < 126) {
-            start = end - 2;
-            b[start + 1] = (byte) payloadLength;
-        } else if (payloadLength < 65536) {
-            start = end - 4;
-            b[start + 1] = 126;
-            b[start + 2] = (byte) (payloadLength >>> 8);
-            b[start + 3] = (byte) payloadLength;
-        } else {
-            start = end - 10;
-            b[start + 1] = 127;
-            for (int i = 0; i < 8; i++) {
-                b[start + 2 + i] = (byte) (payloadLength >>> (56 - 8 * i));
-            }
-        }
-        b[start] = (byte) 0x81; // FIN + text
-        return start;
+    /** Length of the header of an unmasked server frame carrying {@code payloadLength} bytes. */
+    public static int textHeaderLength(long payloadLength) {
+        return payloadLength < 126 ? 2 : payloadLength < 65536 ? 4 : MAX_HEADER;
     }
 
     /** Writes the header of a final, unmasked text frame of {@code payloadLength} bytes to {@code out}. */

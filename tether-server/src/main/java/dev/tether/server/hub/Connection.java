@@ -671,7 +671,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
         writePending();
         hub.metrics.framesOut.increment();
-        hub.metrics.bytesOut.add(WireFrames.PING_FRAME.readableBytes() - 2);
+        hub.metrics.bytesOut.add(WireFrames.PING.length);
         ctx.writeAndFlush(WireFrames.PING_FRAME.duplicate(), ctx.voidPromise());
     }
 

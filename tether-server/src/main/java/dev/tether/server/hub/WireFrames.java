@@ -15,8 +15,9 @@ final class WireFrames {
     /** Publications are batched into one frame up to this many bytes or publications. */
     static final int MAX_BATCH_BYTES = 64 * 1024;
     static final int MAX_BATCH_PUBLICATIONS = 128;
+    static final byte[] PING = "{\"op\":\"ping\"}".getBytes(StandardCharsets.US_ASCII);
     /** The whole ping frame, written like a publication. */
-    static final ByteBuf PING_FRAME = prebuiltFrame("{\"op\":\"ping\"}");
+    static final ByteBuf PING_FRAME = prebuiltFrame(PING);
     static final byte[] PONG = "{\"op\":\"pong\"}".getBytes(StandardCharsets.US_ASCII);
     /** Scratch space for one batch; each event loop has its own and clears it after use. */
     static final FastThreadLocal<Publication[]> BATCH = new FastThreadLocal<>() {
@@ -76,9 +77,8 @@ final class WireFrames {
         return true;
     }
 
-    /** A whole text frame holding {@code json}, never released. */
-    static ByteBuf prebuiltFrame(String json) {
-        byte[] text = json.getBytes(StandardCharsets.UTF_8);
+    /** A whole text frame holding {@code text}, never released. */
+    static ByteBuf prebuiltFrame(byte[] text) {
         ByteBuf b = Unpooled.directBuffer(Publication.MAX_HEADER + text.length);
         Publication.writeTextHeader(b, text.length);
         b.writeBytes(text);
