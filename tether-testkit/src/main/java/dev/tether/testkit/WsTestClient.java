@@ -157,6 +157,23 @@ public final class WsTestClient implements AutoCloseable {
         write(frames.toArray(new WebSocketFrame[0]));
     }
 
+    /**
+     * Sends one text message as the given byte fragments (a text frame, then continuation frames),
+     * bytes as they are, valid UTF-8 or not.
+     */
+    public void sendRawFragments(byte[]... parts) {
+        if (parts.length < 1) {
+            throw new IllegalArgumentException("at least one fragment is needed");
+        }
+        List<WebSocketFrame> frames = new ArrayList<>(parts.length);
+        for (int i = 0; i < parts.length; i++) {
+            ByteBuf chunk = Unpooled.wrappedBuffer(parts[i]);
+            boolean last = i == parts.length - 1;
+            frames.add(i == 0 ? new TextWebSocketFrame(last, 0, chunk) : new ContinuationWebSocketFrame(last, 0, chunk));
+        }
+        write(frames.toArray(new WebSocketFrame[0]));
+    }
+
     /** Sends a protocol-level Ping frame; the server's Pong is counted by {@link #pongsReceived()}. */
     public void sendPing() {
         write(new PingWebSocketFrame(Unpooled.copyLong(System.nanoTime())));

@@ -35,7 +35,7 @@ public final class Common {
     @Option(names = "--worker-cpus", description = "CPU list for extra generator processes (taskset -c).")
     String workerCpus;
 
-    @Option(names = "--server-jvm", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC -Xmn16m",
+    @Option(names = "--server-jvm", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC -Xmn16m -XX:TrimNativeHeapInterval=5000",
             description = "JVM options of the spawned server, both kinds (default: ${DEFAULT-VALUE}: bin/tether's"
                     + " collector settings with a fixed 1 GiB heap).")
     String serverJvm;

@@ -24,7 +24,9 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +57,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class Connection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    /**
+     * Where Netty's protocol handler keeps the handshaker (the same key: keys are interned by name).
+     * Nothing reads it once that handler is gone, and it holds the request URI and subprotocol
+     * strings, so it is cleared after the handshake.
+     */
+    private static final AttributeKey<WebSocketServerHandshaker> HANDSHAKER =
+            AttributeKey.valueOf(WebSocketServerHandshaker.class, "HANDSHAKER");
     /** Replies and pushes are batched into one frame up to this many bytes. */
     static final int MAX_BATCH_BYTES = WireFrames.MAX_BATCH_BYTES;
     /** How long a client gets to answer our close frame before the socket is closed anyway. */
@@ -126,6 +135,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             if (ctx.pipeline().get(WebSocketServerProtocolHandler.class) != null) {
                 ctx.pipeline().remove(WebSocketServerProtocolHandler.class);
             }
+            ctx.channel().attr(HANDSHAKER).set(null);
             boolean admitted = hub.register(this);
             if (hub.draining()) {
                 disconnect(CloseCode.SHUTDOWN, "server is shutting down", jitter(1000));
@@ -260,6 +270,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     private void onText(ByteBuf content) {
         hub.metrics.framesIn.increment();
         hub.metrics.bytesIn.add(content.readableBytes());
+        // RFC 6455 5.6/8.1: text must be UTF-8. Checked here on the whole message (fragments are
+        // reassembled first) instead of by a per-connection validator handler in the pipeline.
+        if (!ByteBufUtil.isText(content, StandardCharsets.UTF_8)) {
+            closeWith(WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "text is not valid UTF-8");
+            return;
+        }
         byte[] bytes = ByteBufUtil.getBytes(content);
         int start = 0;
         for (int i = 0; i <= bytes.length; i++) {

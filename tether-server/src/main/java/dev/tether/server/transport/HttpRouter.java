@@ -129,7 +129,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(config.maxFrameBytes())
                 .allowExtensions(false)
-                .withUTF8Validator(true)
+                .withUTF8Validator(!tether) // a Tether connection checks whole messages itself
                 .closeOnProtocolViolation(true)
                 .build();
         return WebSocketServerProtocolConfig.newBuilder()

@@ -4,6 +4,7 @@ import dev.tether.server.config.TetherConfig;
 import dev.tether.server.hub.Hub;
 import dev.tether.server.http.HttpApi;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -42,6 +43,9 @@ public final class Transport implements AutoCloseable {
         this.workers = new MultiThreadIoEventLoopGroup(0, io);
     }
 
+    /** Netty's default sizes: a read buffer starts at 2 KiB and adapts between 64 B and 64 KiB. */
+    private static final AdaptiveRecvByteBufAllocator RECEIVE_SIZES = new AdaptiveRecvByteBufAllocator();
+
     public void bind() throws InterruptedException {
         Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         int high = config.writeBufferHighWaterMark();
@@ -52,6 +56,9 @@ public final class Transport implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // One allocator for all connections (each still gets its own small handle); Netty
+                // otherwise creates an allocator object per connection.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_SIZES)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
                 .childHandler(new ServerInitializer(hub, config, api, () -> !ready.getAsBoolean()));
         serverChannel = b.bind(config.host(), config.port()).sync().channel();

@@ -265,6 +265,67 @@ class BadInputIT {
     }
 
     @Test
+    void invalidUtf8InATextFrameIsClosedWith1007AndNotRun() {
+        WsTestClient c = h.connected(server);
+        whilePublishing(() -> {
+            // 0xc3 starts a two-byte sequence; 0x28 '(' cannot continue it
+            c.sendRawTextFrame(Unpooled.wrappedBuffer(utf8Parts("{\"id\":5,\"op\":\"presence\",\"channel\":\"a", "\"}", 0xc3, 0x28)));
+            assertClosedWith(c, 1007);
+            assertThat(c.all()).noneMatch(m -> m.contains("\"id\":5"));
+        });
+    }
+
+    @Test
+    void invalidUtf8SplitAcrossFragmentsIsClosedWith1007() {
+        WsTestClient c = h.connected(server);
+        whilePublishing(() -> {
+            // each fragment on its own could be the start or end of a character; together they are not UTF-8
+            c.sendRawFragments(bytes("{\"id\":6,\"op\":\"presence\",\"channel\":\"a", 0xe2, 0x82),
+                    bytes("", 0x28), bytes("\"}"));
+            assertClosedWith(c, 1007);
+            assertThat(c.all()).noneMatch(m -> m.contains("\"id\":6"));
+        });
+    }
+
+    @Test
+    void utf8EncodedSurrogateIsClosedWith1007() {
+        WsTestClient c = h.connected(server);
+        // U+D800 encoded as if it were a character (CESU-8): not UTF-8 (RFC 3629)
+        c.sendRawTextFrame(Unpooled.wrappedBuffer(utf8Parts("{\"id\":7,\"op\":\"presence\",\"channel\":\"a", "\"}", 0xed, 0xa0, 0x80)));
+        assertClosedWith(c, 1007);
+    }
+
+    @Test
+    void characterStraddlingTwoFragmentsIsAccepted() {
+        WsTestClient c = h.connected(server);
+        byte[] euro = "\u20ac".getBytes(StandardCharsets.UTF_8); // three bytes
+        c.sendRawFragments(bytes("{\"id\":8,\"op\":\"presence\",\"channel\":\"a", euro[0], euro[1]),
+                bytes("", euro[2]), bytes("\"}"));
+        // decoded and parsed: the channel name with a euro sign is then refused by name validation
+        JsonNode r = c.await(n -> n.path("id").asLong() == 8, WAIT);
+        assertThat(r.path("error").path("code").asInt()).as("reply %s", r).isEqualTo(101);
+        assertThat(r.path("error").path("message").asText()).contains("channel");
+        assertStillServed(c);
+    }
+
+    private static byte[] bytes(String ascii, int... extra) {
+        byte[] head = ascii.getBytes(StandardCharsets.US_ASCII);
+        byte[] out = java.util.Arrays.copyOf(head, head.length + extra.length);
+        for (int i = 0; i < extra.length; i++) {
+            out[head.length + i] = (byte) extra[i];
+        }
+        return out;
+    }
+
+    private static byte[] utf8Parts(String before, String after, int... middle) {
+        byte[] a = bytes(before, middle);
+        byte[] b = after.getBytes(StandardCharsets.US_ASCII);
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void binaryFrameIsClosedWith1003() {
         WsTestClient c = h.connected(server);
         whilePublishing(() -> {
