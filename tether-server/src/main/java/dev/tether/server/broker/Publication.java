@@ -15,9 +15,10 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>The {@code pub} push that subscribers receive is encoded exactly once, here, into a direct
  * buffer that already holds the finished WebSocket frame: {@code [frame header][push JSON]['\n']}.
- * A delivery of one publication writes a {@link #frame() duplicate} of the frame straight to the
- * socket, past the WebSocket encoder, so fan-out costs no JSON encoding, no frame object, no header
- * allocation and no copy of the payload per subscriber. A batch of several publications in one
+ * A delivery of one publication hands the frame's {@link #frameAddress() address} straight to the
+ * socket's write call when nothing is queued for that socket, or else writes a {@link #frame()
+ * duplicate} past the WebSocket encoder, so fan-out costs no JSON encoding, no frame object, no
+ * header allocation and no copy of the payload per subscriber. A batch of several publications in one
  * frame writes its own header followed by {@link #line() views} of each push. The memory is freed
  * by the garbage collector once history and every in-flight write have let go of it (the buffer is
  * not reference counted, because readers on other threads may still hold it after it leaves
@@ -173,6 +174,16 @@ public final class Publication {
 
     public int pushLength() {
         return pushLength;
+    }
+
+    /**
+     * Native address of the whole frame ({@link #frameLength()} bytes), or 0 when the bytes have
+     * none (no Unsafe). The memory belongs to this object: a caller that hands the address to a
+     * system call must keep this publication reachable until the call returns
+     * ({@code Reference.reachabilityFence}).
+     */
+    public long frameAddress() {
+        return wire.hasMemoryAddress() ? wire.memoryAddress() : 0;
     }
 
     public int frameLength() {

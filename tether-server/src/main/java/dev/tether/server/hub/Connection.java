@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.AttributeKey;
@@ -79,6 +80,13 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     final Hub hub;
     private final CommandHandler commands;
     private ChannelHandlerContext ctx;
+    /**
+     * Where pre-framed bytes are written: the frame encoder's context, so that they go on toward
+     * the socket without passing through the encoder (which would only forward them). Frames that
+     * need encoding are written to {@link #ctx}. Writes through both are synchronous on the event
+     * loop, so their order on the socket is the order of the calls.
+     */
+    private ChannelHandlerContext wire;
     private EventLoop loop;
     State state = State.AWAITING_CONNECT;
     SessionFate fate = SessionFate.KEEP;
@@ -125,6 +133,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.wire = ctx;
         this.loop = ctx.channel().eventLoop();
     }
 
@@ -136,6 +145,10 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                 ctx.pipeline().remove(WebSocketServerProtocolHandler.class);
             }
             ctx.channel().attr(HANDSHAKER).set(null);
+            ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
+            if (encoder != null) {
+                wire = encoder;
+            }
             boolean admitted = hub.register(this);
             if (hub.draining()) {
                 disconnect(CloseCode.SHUTDOWN, "server is shutting down", jitter(1000));
@@ -497,7 +510,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         writePending();
-        ctx.flush();
+        wire.flush();
     }
 
     /**
@@ -546,7 +559,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             }
             hub.metrics.framesOut.increment();
             hub.metrics.bytesOut.add(bytes);
-            WireFrames.writeBatch(ctx, batch, count, bytes);
+            WireFrames.writeBatch(wire, batch, count, bytes);
             delivered += count;
             if (count < WireFrames.MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES) {
                 break; // stopped by the end of the log or the client's window
@@ -556,7 +569,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             fellOutOfHistory(s);
         }
         hub.metrics.deliveries.add(delivered);
-        ctx.flush();
+        wire.flush();
     }
 
     private void fellOutOfHistory(Subscription s) {
@@ -688,7 +701,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         writePending();
         hub.metrics.framesOut.increment();
         hub.metrics.bytesOut.add(WireFrames.PING.length);
-        ctx.writeAndFlush(WireFrames.PING_FRAME.duplicate(), ctx.voidPromise());
+        WireFrames.writePing(wire);
+        wire.flush();
     }
 
     void pong() {

@@ -3,8 +3,13 @@ package dev.tether.server.hub;
 import dev.tether.server.broker.Publication;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -16,8 +21,9 @@ final class WireFrames {
     static final int MAX_BATCH_BYTES = 64 * 1024;
     static final int MAX_BATCH_PUBLICATIONS = 128;
     static final byte[] PING = "{\"op\":\"ping\"}".getBytes(StandardCharsets.US_ASCII);
+    private static final ByteBuf PING_BYTES = frameBytes(PING);
     /** The whole ping frame, written like a publication. */
-    static final ByteBuf PING_FRAME = prebuiltFrame(PING);
+    static final ByteBuf PING_FRAME = Unpooled.unreleasableBuffer(PING_BYTES.asReadOnly());
     static final byte[] PONG = "{\"op\":\"pong\"}".getBytes(StandardCharsets.US_ASCII);
     /** Scratch space for one batch; each event loop has its own and clears it after use. */
     static final FastThreadLocal<Publication[]> BATCH = new FastThreadLocal<>() {
@@ -37,8 +43,14 @@ final class WireFrames {
      */
     static void writeBatch(ChannelHandlerContext ctx, Publication[] batch, int count, int bytes) {
         if (count == 1) {
-            ctx.write(batch[0].frame(), ctx.voidPromise());
+            Publication p = batch[0];
             batch[0] = null;
+            int length = p.frameLength();
+            int sent = writeNow(ctx.channel(), p.frameAddress(), length);
+            Reference.reachabilityFence(p); // its memory was in use by the system call
+            if (sent < length) {
+                ctx.write(sent <= 0 ? p.frame() : p.frame().skipBytes(sent), ctx.voidPromise());
+            }
             return;
         }
         ByteBuf header = ctx.alloc().directBuffer(Publication.MAX_HEADER);
@@ -51,6 +63,39 @@ final class WireFrames {
         }
         ctx.write(batch[last].push(), ctx.voidPromise());
         batch[last] = null;
+    }
+
+    /** Writes the ping frame: straight to the socket when it can, else queued (flush after). */
+    static void writePing(ChannelHandlerContext ctx) {
+        int length = PING_BYTES.readableBytes();
+        int sent = writeNow(ctx.channel(), PING_BYTES.hasMemoryAddress() ? PING_BYTES.memoryAddress() : 0, length);
+        if (sent < length) {
+            ctx.write(sent <= 0 ? PING_FRAME.duplicate() : PING_FRAME.duplicate().skipBytes(sent), ctx.voidPromise());
+        }
+    }
+
+    /**
+     * Hands {@code length} bytes at native {@code address} straight to the socket's write call,
+     * skipping the pipeline and the outbound buffer, when that is the same as what Netty would do
+     * with them: an epoll socket that is open and has nothing queued (so the order of bytes on the
+     * wire is kept). Returns how many bytes the kernel took (the caller queues the rest through
+     * the pipeline), or -1 when the direct path does not apply or the call failed; the caller then
+     * writes all of it normally and Netty handles the failure as usual. Event loop only: the
+     * socket is closed on that same thread, so it cannot close between the check and the call.
+     */
+    static int writeNow(Channel channel, long address, int length) {
+        if (address == 0 || !(channel instanceof EpollSocketChannel ch) || !ch.isActive()) {
+            return -1;
+        }
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        if (out == null || !out.isEmpty() || out.totalPendingWriteBytes() != 0) {
+            return -1;
+        }
+        try {
+            return ch.fd().writeAddress(address, 0, length);
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     /** True when the frame is exactly {@code {"op":"pong"}}, the form every client sends. */
@@ -77,11 +122,11 @@ final class WireFrames {
         return true;
     }
 
-    /** A whole text frame holding {@code text}, never released. */
-    static ByteBuf prebuiltFrame(byte[] text) {
+    /** A whole text frame holding {@code text}, in a direct buffer that is never released. */
+    private static ByteBuf frameBytes(byte[] text) {
         ByteBuf b = Unpooled.directBuffer(Publication.MAX_HEADER + text.length);
         Publication.writeTextHeader(b, text.length);
         b.writeBytes(text);
-        return Unpooled.unreleasableBuffer(b.asReadOnly());
+        return b;
     }
 }

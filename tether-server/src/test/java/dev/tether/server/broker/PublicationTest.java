@@ -37,6 +37,18 @@ class PublicationTest {
         }
     }
 
+    /** The address handed to the socket's write call holds exactly the bytes of {@link Publication#frame()}. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 200, 70_000})
+    void frameAddressPointsAtTheFrameBytes(int size) {
+        Publication p = publication(size, 9);
+        long address = p.frameAddress();
+        assertThat(address).as("direct buffers have an address where Unsafe is available").isNotZero();
+        byte[] atAddress = new byte[p.frameLength()];
+        io.netty.util.internal.PlatformDependent.copyMemory(address, atAddress, 0, atAddress.length);
+        assertThat(atAddress).isEqualTo(io.netty.buffer.ByteBufUtil.getBytes(p.frame()));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {3, 500, 40_000})
     void batchOfHeaderAndLinesIsOneFrameOfNewlineSeparatedPushes(int size) throws Exception {

@@ -135,6 +135,35 @@ class SlowConsumerIT {
         }
     }
 
+    /**
+     * Large frames to a reader that stopped: the write that fills the socket is cut short by the
+     * kernel and the rest of that frame is queued behind it, so frames must still arrive whole and
+     * in order once it reads again.
+     */
+    @Test
+    void largePublicationsToAStalledSubscriberArriveWholeAndInOrder() throws Exception {
+        TetherServer server = h.server(b -> b.historySize(1000));
+        WsTestClient slow = stalledSubscriber(server, "big");
+        WsTestClient pub = h.connected(server);
+        int total = 150; // 4.5 MB, more than the socket buffers of a reader that stopped hold
+        for (int i = 1; i <= total; i++) {
+            long id = h.id();
+            pub.send("{\"id\":" + id + ",\"op\":\"publish\",\"channel\":\"big\",\"data\":\"" + bigText(i) + "\"}");
+            pub.await(m -> m.path("id").asLong() == id, Harness.WAIT);
+        }
+        assertThat(server.hub().pendingWriteBytes()).as("bytes waiting in the server for the stalled socket").isPositive();
+        slow.resumeReading();
+        for (int i = 1; i <= total; i++) {
+            JsonNode p = h.nextPub(slow);
+            assertThat(p.get("offset").asLong()).isEqualTo(i);
+            assertThat(p.get("data").asText()).as("data of offset %d", i).isEqualTo(bigText(i));
+        }
+    }
+
+    private static String bigText(int i) {
+        return String.valueOf((char) ('a' + i % 26)).repeat(30_000) + i;
+    }
+
     @Test
     void liveSubscriberBehindABurstLargerThanHistoryStillGetsEverything() throws Exception {
         TetherServer server = h.server(b -> b.historySize(1));
