@@ -177,6 +177,23 @@ public final class Publication {
     }
 
     /**
+     * Appends the push (and a newline when {@code newline}) to {@code out}; the stored bytes are
+     * only read. Between two native buffers this is one memory copy: {@code ByteBuf.writeBytes}
+     * would first make a {@code ByteBuffer} view of the source, an object per copy.
+     */
+    public void copyPush(ByteBuf out, boolean newline) {
+        int n = pushLength + (newline ? 1 : 0);
+        if (out.hasMemoryAddress() && wire.hasMemoryAddress()) {
+            out.ensureWritable(n);
+            int at = out.writerIndex();
+            PlatformDependent.copyMemory(wire.memoryAddress() + headerLength, out.memoryAddress() + at, n);
+            out.writerIndex(at + n);
+        } else {
+            out.writeBytes(wire, headerLength, n);
+        }
+    }
+
+    /**
      * Native address of the whole frame ({@link #frameLength()} bytes), or 0 when the bytes have
      * none (no Unsafe). The memory belongs to this object: a caller that hands the address to a
      * system call must keep this publication reachable until the call returns

@@ -37,9 +37,17 @@ final class WireFrames {
     }
 
     /**
+     * Batches up to this many payload bytes are copied into one pooled buffer; larger ones are
+     * written as views of the stored pushes, where copying would cost more than it saves.
+     */
+    static final int COPY_BATCH_BYTES = 16 * 1024;
+
+    /**
      * Writes {@code count} publications from {@code batch} as one text frame of {@code bytes}
-     * payload bytes and clears the slots: one publication is a view of its stored frame; several
-     * are a small header and views of each push with its stored newline (the last without).
+     * payload bytes and clears the slots. One publication is its stored frame. Several are a
+     * header and each push with a newline after all but the last: copied into one pooled buffer
+     * when small (one object, one write call, nothing for the garbage collector), else written as
+     * views of the stored bytes.
      */
     static void writeBatch(ChannelHandlerContext ctx, Publication[] batch, int count, int bytes) {
         if (count == 1) {
@@ -53,10 +61,28 @@ final class WireFrames {
             }
             return;
         }
+        int last = count - 1;
+        if (bytes <= COPY_BATCH_BYTES) {
+            ByteBuf frame = ctx.alloc().directBuffer(Publication.textHeaderLength(bytes) + bytes);
+            Publication.writeTextHeader(frame, bytes);
+            for (int i = 0; i < count; i++) {
+                Publication p = batch[i];
+                batch[i] = null;
+                p.copyPush(frame, i < last);
+                Reference.reachabilityFence(p);
+            }
+            int length = frame.readableBytes();
+            int sent = writeNow(ctx.channel(), frame.hasMemoryAddress() ? frame.memoryAddress() + frame.readerIndex() : 0, length);
+            if (sent == length) {
+                frame.release();
+            } else {
+                ctx.write(sent <= 0 ? frame : frame.skipBytes(sent), ctx.voidPromise());
+            }
+            return;
+        }
         ByteBuf header = ctx.alloc().directBuffer(Publication.MAX_HEADER);
         Publication.writeTextHeader(header, bytes);
         ctx.write(header, ctx.voidPromise());
-        int last = count - 1;
         for (int i = 0; i < last; i++) {
             ctx.write(batch[i].line(), ctx.voidPromise());
             batch[i] = null;

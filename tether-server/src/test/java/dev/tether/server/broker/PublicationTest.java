@@ -49,6 +49,34 @@ class PublicationTest {
         assertThat(atAddress).isEqualTo(io.netty.buffer.ByteBufUtil.getBytes(p.frame()));
     }
 
+    /** A small batch is copied into one buffer: the same frame as the header followed by views. */
+    @ParameterizedTest
+    @ValueSource(ints = {3, 500, 5_000})
+    void copiedBatchIsTheSameFrameAsTheBatchOfViews(int size) throws Exception {
+        Publication[] pubs = {publication(size, 1), publication(size, 2), publication(size, 3)};
+        int payload = -1;
+        for (Publication p : pubs) {
+            payload += 1 + p.pushLength();
+        }
+        ByteBuf copied = Unpooled.directBuffer();
+        Publication.writeTextHeader(copied, payload);
+        for (int i = 0; i < pubs.length; i++) {
+            pubs[i].copyPush(copied, i < pubs.length - 1);
+        }
+        ByteBuf header = Unpooled.buffer();
+        Publication.writeTextHeader(header, payload);
+        ByteBuf views = Unpooled.wrappedBuffer(header, pubs[0].line(), pubs[1].line(), pubs[2].push());
+        assertThat(io.netty.buffer.ByteBufUtil.getBytes(copied)).isEqualTo(io.netty.buffer.ByteBufUtil.getBytes(views));
+        TextWebSocketFrame frame = decode(copied);
+        try {
+            assertThat(frame.text().split("\n", -1)).hasSize(3);
+        } finally {
+            frame.release();
+            views.release();
+        }
+        assertThat(pubs[0].frame().readableBytes()).as("the stored bytes are untouched").isEqualTo(pubs[0].frameLength());
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {3, 500, 40_000})
     void batchOfHeaderAndLinesIsOneFrameOfNewlineSeparatedPushes(int size) throws Exception {
