@@ -19,8 +19,6 @@ import dev.tether.server.session.SessionStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
-import io.netty.util.HashedWheelTimer;
-import io.netty.util.Timer;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,8 +51,6 @@ public final class Hub implements AutoCloseable {
     final TetherMetrics metrics;
     final TokenVerifier tokens;
     final Clock clock;
-    /** One timer wheel for rare per-connection events (close grace, spread shutdown). */
-    final Timer timer;
     /** One heartbeat sweep per event loop (pings, pong and connect deadlines). */
     private final ConcurrentHashMap<EventLoop, Heartbeats> heartbeats = new ConcurrentHashMap<>();
     private final long heartbeatTickMillis;
@@ -77,15 +73,9 @@ public final class Hub implements AutoCloseable {
         this.clock = clock;
         this.tokens = new TokenVerifier(config.tokenSecret(), clock);
         this.startedAtMillis = clock.millis();
-        long tickMillis = Math.max(5, Math.min(100, Math.min(config.pingInterval().toMillis(), config.pongTimeout().toMillis()) / 10));
         long shortest = Math.min(config.connectTimeout().toMillis(),
                 Math.min(config.pingInterval().toMillis(), config.pongTimeout().toMillis()));
         this.heartbeatTickMillis = Math.max(5, Math.min(1000, shortest / 10));
-        this.timer = new HashedWheelTimer(r -> {
-            Thread t = new Thread(r, "tether-timer");
-            t.setDaemon(true);
-            return t;
-        }, tickMillis, TimeUnit.MILLISECONDS, 512);
         broker.setListener((channel, top) -> {
             ChannelFanout f = fanouts.get(channel);
             if (f != null) {
@@ -333,7 +323,12 @@ public final class Hub implements AutoCloseable {
             Connection c = all.get(i);
             long at = all.size() <= 1 ? 0 : spreadNanos * i / all.size();
             closed.add(c.closeFuture());
-            timer.newTimeout(t -> c.shutdownDisconnect(), at, TimeUnit.NANOSECONDS);
+            // On the connection's own loop: no timer thread that would wake up for nothing later.
+            try {
+                c.eventLoop().schedule(c::shutdownDisconnect, at, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                c.shutdownDisconnect();
+            }
         }
         log.info("draining {} connections over {} ms", all.size(), drain.toMillis());
         return CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new));
@@ -342,7 +337,6 @@ public final class Hub implements AutoCloseable {
     @Override
     public void close() {
         heartbeats.values().forEach(Heartbeats::stop);
-        timer.stop();
         sessions.close();
         broker.close();
     }
