@@ -63,9 +63,7 @@ public final class LocalFleet implements Fleet {
         this.remote = new InetSocketAddress("127.0.0.1", uri.getPort());
         this.epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(spec.clientThreads(),
-                epoll ? (Boolean.getBoolean("tether.bench.busyPoll")
-                        ? EpollIoHandler.newFactory(0, () -> (sel, hasTasks) -> sel.get())
-                        : EpollIoHandler.newFactory()) : NioIoHandler.newFactory());
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         List<EventLoop> l = new ArrayList<>();
         for (EventExecutor e : group) {
             l.add((EventLoop) e);

@@ -637,7 +637,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         closeSent = true;
         String shortReason = reason.length() > 120 ? reason.substring(0, 120) : reason;
         ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason));
-        hub.timer.newTimeout(t -> onLoop(ctx::close), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     // --- heartbeat -------------------------------------------------------------------------------
