@@ -63,8 +63,9 @@ final class MemoryStream implements ChannelStream {
     @Override
     public CompletableFuture<AppendResult> append(AppendRequest request) {
         long offset;
+        long now;
         synchronized (this) {
-            long now = clock.millis();
+            now = clock.millis();
             lastUsedMillis = now;
             expireKeys(now);
             if (request.key() != null) {
@@ -86,6 +87,7 @@ final class MemoryStream implements ChannelStream {
             }
             evictExpired(now);
         }
+        broker.sweepAt(Math.min(now + historyAgeMillis, request.key() != null ? now + dedupMillis : Long.MAX_VALUE));
         broker.appended(channel, offset);
         return CompletableFuture.completedFuture(new AppendResult(offset, epoch, false));
     }
@@ -158,11 +160,39 @@ final class MemoryStream implements ChannelStream {
     }
 
     @Override
-    public synchronized void close() {
-        if (handles > 0) {
-            handles--;
+    public void close() {
+        long deadline;
+        synchronized (this) {
+            if (handles > 0) {
+                handles--;
+            }
+            lastUsedMillis = clock.millis();
+            deadline = nextDeadline(broker.idleReleaseMillis());
         }
-        lastUsedMillis = clock.millis();
+        if (deadline != Long.MAX_VALUE) {
+            broker.sweepAt(deadline);
+        }
+    }
+
+    /**
+     * The earliest time (clock millis) at which a sweep has something to do here: the oldest
+     * publication leaves the history age, the oldest idempotency key expires, or, with no handle,
+     * history or key left, the channel becomes releasable. {@code Long.MAX_VALUE} if none.
+     */
+    synchronized long nextDeadline(long idleReleaseMillis) {
+        long d = Long.MAX_VALUE;
+        if (first <= top) {
+            Publication p = ring[(int) (first & (ring.length - 1))];
+            if (p != null && p.offset() == first) {
+                d = p.timestamp() + historyAgeMillis;
+            }
+        }
+        if (!keys.isEmpty()) {
+            d = Math.min(d, keys.values().iterator().next().expiresAtMillis());
+        } else if (handles == 0 && first > top) {
+            d = Math.min(d, lastUsedMillis + idleReleaseMillis);
+        }
+        return d;
     }
 
     /** Milliseconds this channel has been releasable: no handles, no history; else 0. */

@@ -1,0 +1,81 @@
+package dev.tether.server.broker.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tether.server.broker.AppendRequest;
+import dev.tether.server.broker.ChannelStream;
+import dev.tether.server.config.TetherConfig.HistoryPolicy;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The memory broker's sweeper runs only when a stream has something to expire, and then removes
+ * aged-out history from a channel that nobody publishes to any more (appends evict on their own).
+ */
+class MemoryBrokerSweepTest {
+    private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
+    private final Clock clock = new Clock() {
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(now.get());
+        }
+
+        @Override
+        public long millis() {
+            return now.get();
+        }
+    };
+    private final MemoryBroker broker = new MemoryBroker(ch -> new HistoryPolicy(100, Duration.ofMillis(300)),
+            Duration.ofMillis(200), clock);
+
+    @AfterEach
+    void close() {
+        broker.close();
+    }
+
+    private static AppendRequest req(String data) {
+        return new AppendRequest(data.getBytes(StandardCharsets.UTF_8), null, "u", "c-1");
+    }
+
+    @Test
+    void brokerWithNothingToExpireSchedulesNoSweep() {
+        assertThat(broker.sweepPending()).isFalse();
+        try (ChannelStream s = broker.open("held")) {
+            assertThat(s.top()).isZero();
+            assertThat(broker.sweepPending()).as("an open, empty channel has no deadline").isFalse();
+        }
+    }
+
+    @Test
+    void historyOlderThanItsAgeLeavesByTheSweepAloneAndTheSweeperThenSleeps() {
+        try (ChannelStream s = broker.open("quiet")) {
+            s.append(req("1")).join();
+            s.append(req("2")).join();
+            assertThat(broker.sweepPending()).isTrue();
+            assertThat(s.first()).isEqualTo(1);
+            now.addAndGet(301); // both are now older than the 300 ms history age; nothing more is appended
+            await().atMost(Duration.ofSeconds(5)).until(() -> s.first() > s.top());
+            assertThat(s.get(1)).isNull();
+            assertThat(s.get(2)).isNull();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !broker.sweepPending());
+        }
+    }
+}
