@@ -4,46 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.server.broker.memory.MemoryBroker;
 import dev.tether.server.config.TetherConfig.HistoryPolicy;
-import java.time.Clock;
+import dev.tether.testkit.FakeClock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class MemoryBrokerTest extends BrokerContract {
-    private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
+    private final FakeClock clock = new FakeClock();
 
     @Override
     protected Broker newBroker(int historySize) {
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return Instant.ofEpochMilli(now.get());
-            }
-
-            @Override
-            public long millis() {
-                return now.get();
-            }
-        };
         return new MemoryBroker(channel -> new HistoryPolicy(channel.startsWith("short:") ? 2 : historySize,
                 Duration.ofMinutes(60)), Duration.ofMinutes(5), clock);
     }
 
     @Override
     protected void advanceClock(long millis) {
-        now.addAndGet(millis);
+        clock.advance(millis);
     }
 
     @Test

@@ -54,18 +54,12 @@ class PublicationTest {
     @ValueSource(ints = {3, 500, 5_000})
     void copiedBatchIsTheSameFrameAsTheBatchOfViews(int size) throws Exception {
         Publication[] pubs = {publication(size, 1), publication(size, 2), publication(size, 3)};
-        int payload = -1;
-        for (Publication p : pubs) {
-            payload += 1 + p.pushLength();
-        }
         ByteBuf copied = Unpooled.directBuffer();
-        Publication.writeTextHeader(copied, payload);
+        Publication.writeTextHeader(copied, batchPayload(pubs));
         for (int i = 0; i < pubs.length; i++) {
             pubs[i].copyPush(copied, i < pubs.length - 1);
         }
-        ByteBuf header = Unpooled.buffer();
-        Publication.writeTextHeader(header, payload);
-        ByteBuf views = Unpooled.wrappedBuffer(header, pubs[0].line(), pubs[1].line(), pubs[2].push());
+        ByteBuf views = batchOfViews(pubs);
         assertThat(io.netty.buffer.ByteBufUtil.getBytes(copied)).isEqualTo(io.netty.buffer.ByteBufUtil.getBytes(views));
         TextWebSocketFrame frame = decode(copied);
         try {
@@ -81,13 +75,7 @@ class PublicationTest {
     @ValueSource(ints = {3, 500, 40_000})
     void batchOfHeaderAndLinesIsOneFrameOfNewlineSeparatedPushes(int size) throws Exception {
         Publication[] pubs = {publication(size, 1), publication(size, 2), publication(size, 3)};
-        int payload = -1;
-        for (Publication p : pubs) {
-            payload += 1 + p.pushLength();
-        }
-        ByteBuf header = Unpooled.buffer();
-        Publication.writeTextHeader(header, payload);
-        ByteBuf wire = Unpooled.wrappedBuffer(header, pubs[0].line(), pubs[1].line(), pubs[2].push());
+        ByteBuf wire = batchOfViews(pubs);
         TextWebSocketFrame frame = decode(wire);
         try {
             String[] lines = frame.text().split("\n", -1);
@@ -122,6 +110,27 @@ class PublicationTest {
     private static Publication publication(int size, long offset) {
         byte[] data = ("{\"s\":\"" + "x".repeat(size) + "\"}").getBytes(StandardCharsets.UTF_8);
         return new Publication("room:1", offset, 1_700_000_000_000L, data, "alice", "c1");
+    }
+
+    /** Payload bytes of one frame carrying {@code pubs}, one per line. */
+    private static int batchPayload(Publication[] pubs) {
+        int payload = -1;
+        for (Publication p : pubs) {
+            payload += 1 + p.pushLength();
+        }
+        return payload;
+    }
+
+    /** The frame as the server writes a large batch: a header, then views of each line. */
+    private static ByteBuf batchOfViews(Publication[] pubs) {
+        ByteBuf header = Unpooled.buffer();
+        Publication.writeTextHeader(header, batchPayload(pubs));
+        ByteBuf[] parts = new ByteBuf[pubs.length + 1];
+        parts[0] = header;
+        for (int i = 0; i < pubs.length; i++) {
+            parts[i + 1] = i < pubs.length - 1 ? pubs[i].line() : pubs[i].push();
+        }
+        return Unpooled.wrappedBuffer(parts);
     }
 
     private static TextWebSocketFrame decode(ByteBuf wire) {

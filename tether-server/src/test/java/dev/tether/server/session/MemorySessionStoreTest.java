@@ -3,41 +3,22 @@ package dev.tether.server.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.time.Clock;
+import dev.tether.testkit.FakeClock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class MemorySessionStoreTest extends SessionStoreContract {
-    private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
+    private final FakeClock clock = new FakeClock();
 
     @Override
     protected SessionStore newStore() {
-        return new MemorySessionStore(new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return Instant.ofEpochMilli(now.get());
-            }
-        });
+        return new MemorySessionStore(clock);
     }
 
     @Override
     protected void advanceClock(long millis) {
-        now.addAndGet(millis);
+        clock.advance(millis);
     }
 
     @Test

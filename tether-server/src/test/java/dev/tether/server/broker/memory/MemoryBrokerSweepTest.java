@@ -6,13 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.tether.server.broker.AppendRequest;
 import dev.tether.server.broker.ChannelStream;
 import dev.tether.server.config.TetherConfig.HistoryPolicy;
+import dev.tether.testkit.FakeClock;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,28 +17,7 @@ import org.junit.jupiter.api.Test;
  * aged-out history from a channel that nobody publishes to any more (appends evict on their own).
  */
 class MemoryBrokerSweepTest {
-    private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-        }
-
-        @Override
-        public long millis() {
-            return now.get();
-        }
-    };
+    private final FakeClock clock = new FakeClock();
     private final MemoryBroker broker = new MemoryBroker(ch -> new HistoryPolicy(100, Duration.ofMillis(300)),
             Duration.ofMillis(200), clock);
 
@@ -71,7 +46,7 @@ class MemoryBrokerSweepTest {
             s.append(req("2")).join();
             assertThat(broker.sweepPending()).isTrue();
             assertThat(s.first()).isEqualTo(1);
-            now.addAndGet(301); // both are now older than the 300 ms history age; nothing more is appended
+            clock.advance(301); // both are now older than the 300 ms history age; nothing more is appended
             await().atMost(Duration.ofSeconds(5)).until(() -> s.first() > s.top());
             assertThat(s.get(1)).isNull();
             assertThat(s.get(2)).isNull();
