@@ -514,6 +514,17 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Flushes unless every byte already went straight to the socket ({@link WireFrames#writeNow}):
+     * a flush with nothing queued would still walk the pipeline once per delivery.
+     */
+    private void flushIfQueued() {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out == null || out.totalPendingWriteBytes() != 0) {
+            wire.flush();
+        }
+    }
+
+    /**
      * Writes what {@code s} has not yet received, from its position forward, while the socket is
      * writable and the client's window allows. Called on the event loop.
      *
@@ -569,7 +580,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             fellOutOfHistory(s);
         }
         hub.metrics.deliveries.add(delivered);
-        wire.flush();
+        flushIfQueued();
     }
 
     private void fellOutOfHistory(Subscription s) {
@@ -704,7 +715,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         hub.metrics.framesOut.increment();
         hub.metrics.bytesOut.add(WireFrames.PING.length);
         WireFrames.writePing(wire);
-        wire.flush();
+        flushIfQueued();
     }
 
     void pong() {
