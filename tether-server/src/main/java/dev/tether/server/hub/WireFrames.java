@@ -57,7 +57,7 @@ final class WireFrames {
             int sent = writeNow(ctx.channel(), p.frameAddress(), length);
             Reference.reachabilityFence(p); // its memory was in use by the system call
             if (sent < length) {
-                ctx.write(sent <= 0 ? p.frame() : p.frame().skipBytes(sent), ctx.voidPromise());
+                queueRest(ctx, p.frame(), sent);
             }
             return;
         }
@@ -76,7 +76,7 @@ final class WireFrames {
             if (sent == length) {
                 frame.release();
             } else {
-                ctx.write(sent <= 0 ? frame : frame.skipBytes(sent), ctx.voidPromise());
+                queueRest(ctx, frame, sent);
             }
             return;
         }
@@ -96,8 +96,13 @@ final class WireFrames {
         int length = PING_BYTES.readableBytes();
         int sent = writeNow(ctx.channel(), PING_BYTES.hasMemoryAddress() ? PING_BYTES.memoryAddress() : 0, length);
         if (sent < length) {
-            ctx.write(sent <= 0 ? PING_FRAME.duplicate() : PING_FRAME.duplicate().skipBytes(sent), ctx.voidPromise());
+            queueRest(ctx, PING_FRAME.duplicate(), sent);
         }
+    }
+
+    /** Queues through the pipeline what {@link #writeNow} did not send of {@code bytes} ({@code sent} ≤ 0: all). */
+    private static void queueRest(ChannelHandlerContext ctx, ByteBuf bytes, int sent) {
+        ctx.write(sent <= 0 ? bytes : bytes.skipBytes(sent), ctx.voidPromise());
     }
 
     /**

@@ -1,24 +1,18 @@
 package dev.tether.server.session;
 
+import dev.tether.server.util.DeadlineSweeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * Detached sessions in this process's memory. Limits: a single node; lost on restart.
  *
- * <p>Expired sessions are removed by a sweep that is scheduled for the earliest expiry, not run
- * periodically: with no detached session the sweeper thread never wakes. (On the reference
- * machine every wake-up of an idle thread cost about 1.5 ms of CPU; a 250 ms periodic sweep was
- * 0.8 % of a core on an otherwise idle server.) Sweeps are at least {@link #MIN_SWEEP_GAP_MILLIS}
- * apart, and a scheduled sweep sleeps at most {@link #MAX_SLEEP_MILLIS}, so that a clock that
- * jumps ahead is noticed soon. {@link #take} checks the expiry itself, so an expired session is
- * never handed out whenever the sweep runs.
+ * <p>Expired sessions are removed by a {@link DeadlineSweeper} scheduled for the earliest expiry,
+ * not periodically: with no detached session its thread never wakes (a 250 ms periodic sweep was
+ * 0.8 % of a core on an otherwise idle server). {@link #take} checks the expiry itself, so an
+ * expired session is never handed out whenever the sweep runs.
  */
 public final class MemorySessionStore implements SessionStore {
     static final long MIN_SWEEP_GAP_MILLIS = 250;
@@ -29,39 +23,20 @@ public final class MemorySessionStore implements SessionStore {
 
     private final ConcurrentHashMap<String, Entry> sessions = new ConcurrentHashMap<>();
     private final Clock clock;
-    private final ScheduledExecutorService sweeper;
+    private final DeadlineSweeper sweeper;
     private volatile Consumer<SessionState> expiryListener = s -> { };
-    /** Guarded by this: the pending sweep and when it is due (clock millis); null when none. */
-    private ScheduledFuture<?> scheduled;
-    private long scheduledAt;
 
     public MemorySessionStore(Clock clock) {
         this.clock = clock;
-        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tether-session-expiry");
-            t.setDaemon(true);
-            return t;
-        });
+        this.sweeper = new DeadlineSweeper("tether-session-expiry", clock, MIN_SWEEP_GAP_MILLIS, MAX_SLEEP_MILLIS,
+                this::expire);
     }
 
     @Override
     public void save(SessionState state, Duration ttl) {
         long expiresAt = clock.millis() + ttl.toMillis();
         sessions.put(state.id(), new Entry(state, expiresAt));
-        sweepAt(expiresAt);
-    }
-
-    /** Makes sure a sweep runs no later than {@code atMillis} (or {@link #MAX_SLEEP_MILLIS} from now). */
-    private synchronized void sweepAt(long atMillis) {
-        if (sweeper.isShutdown() || scheduled != null && scheduledAt <= atMillis) {
-            return;
-        }
-        if (scheduled != null) {
-            scheduled.cancel(false);
-        }
-        long delay = Math.max(0, Math.min(MAX_SLEEP_MILLIS, atMillis - clock.millis()));
-        scheduledAt = clock.millis() + delay;
-        scheduled = sweeper.schedule(this::expire, delay, TimeUnit.MILLISECONDS);
+        sweeper.sweepAt(expiresAt);
     }
 
     @Override
@@ -83,15 +58,10 @@ public final class MemorySessionStore implements SessionStore {
     }
 
     /**
-     * Removes every expired session (remove() decides the single winner against take()), then
-     * schedules the next sweep for the earliest expiry left. A session saved while this runs is
-     * either seen here or schedules its own sweep: it is put before {@code sweepAt}, which
-     * synchronises with the reset below.
+     * Removes every expired session (remove() decides the single winner against take()) and
+     * returns the earliest expiry left, {@code Long.MAX_VALUE} if none.
      */
-    void expire() {
-        synchronized (this) {
-            scheduled = null;
-        }
+    long expire() {
         long now = clock.millis();
         long next = Long.MAX_VALUE;
         for (var it = sessions.entrySet().iterator(); it.hasNext(); ) {
@@ -107,9 +77,7 @@ public final class MemorySessionStore implements SessionStore {
                 }
             }
         }
-        if (next != Long.MAX_VALUE) {
-            sweepAt(Math.max(next, now + MIN_SWEEP_GAP_MILLIS));
-        }
+        return next;
     }
 
     @Override
@@ -118,12 +86,12 @@ public final class MemorySessionStore implements SessionStore {
     }
 
     @Override
-    public synchronized void close() {
-        sweeper.shutdownNow();
+    public void close() {
+        sweeper.close();
     }
 
     /** Whether a sweep is scheduled (none while no detached session is kept). */
-    synchronized boolean sweepPending() {
-        return scheduled != null;
+    boolean sweepPending() {
+        return sweeper.pending();
     }
 }

@@ -4,16 +4,13 @@ import dev.tether.server.broker.AppendListener;
 import dev.tether.server.broker.Broker;
 import dev.tether.server.broker.ChannelStream;
 import dev.tether.server.config.TetherConfig.HistoryPolicy;
+import dev.tether.server.util.DeadlineSweeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -23,13 +20,11 @@ import java.util.function.Function;
  * memory grows with history size times channels in use. A channel whose history has fully aged out
  * and that nobody holds open for {@code idleRelease} is dropped, and comes back in a new epoch.
  *
- * <p>The sweeper is not periodic: each sweep schedules the next one for the earliest deadline of
- * any stream (its oldest publication leaving the history age, its oldest idempotency key expiring,
- * or its idle release), and appends and closed handles that bring a deadline forward move it
- * earlier. An idle broker's sweeper thread therefore sleeps (each wake-up of an idle thread cost
- * ~1.5 ms of CPU on the reference machine). Sweeps are at least {@link #MIN_SWEEP_GAP_MILLIS}
- * apart, as the old periodic sweep was, and sleep at most {@link #MAX_SLEEP_MILLIS} so that a
- * clock that jumps is noticed.
+ * <p>The sweep is not periodic ({@link DeadlineSweeper}): each one is scheduled for the earliest
+ * deadline of any stream (its oldest publication leaving the history age, its oldest idempotency
+ * key expiring, or its idle release); appends and closed handles that bring a deadline forward
+ * move it earlier. An idle broker's sweeper thread sleeps. Sweeps are at least
+ * {@link #MIN_SWEEP_GAP_MILLIS} apart, as the old periodic sweep was.
  */
 public final class MemoryBroker implements Broker {
     static final long MIN_SWEEP_GAP_MILLIS = 1_000;
@@ -41,55 +36,26 @@ public final class MemoryBroker implements Broker {
     private final Duration dedupWindow;
     private final Duration idleRelease;
     private final Clock clock;
-    private final ScheduledExecutorService sweeper;
+    private final DeadlineSweeper sweeper;
     private volatile AppendListener listener = (channel, top) -> { };
-    /** Guarded by this: the pending sweep; null when none. */
-    private ScheduledFuture<?> scheduled;
-    /** When the pending sweep is due (clock millis), {@code Long.MAX_VALUE} when none; written under this. */
-    private volatile long scheduledAt = Long.MAX_VALUE;
 
     public MemoryBroker(Function<String, HistoryPolicy> historyPolicy, Duration dedupWindow, Clock clock) {
         this.historyPolicy = historyPolicy;
         this.dedupWindow = dedupWindow;
         this.clock = clock;
         this.idleRelease = dedupWindow.compareTo(Duration.ofMinutes(10)) > 0 ? dedupWindow : Duration.ofMinutes(10);
-        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tether-memory-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
+        this.sweeper = new DeadlineSweeper("tether-memory-sweeper", clock, MIN_SWEEP_GAP_MILLIS, MAX_SLEEP_MILLIS,
+                this::sweep);
     }
 
-    /**
-     * Makes sure a sweep runs no later than {@code atMillis} (clock time) or
-     * {@link #MAX_SLEEP_MILLIS} from now. Called by streams after an append or a closed handle,
-     * outside their monitor.
-     */
+    /** Makes sure a sweep runs no later than {@code atMillis}; streams call it outside their monitor. */
     void sweepAt(long atMillis) {
-        if (scheduledAt <= atMillis) {
-            return; // the common case on every append: an earlier sweep is already due; no lock
-        }
-        synchronized (this) {
-            reschedule(atMillis);
-        }
-    }
-
-    private void reschedule(long atMillis) {
-        if (sweeper.isShutdown() || scheduledAt <= atMillis) {
-            return;
-        }
-        if (scheduled != null) {
-            scheduled.cancel(false);
-        }
-        long now = clock.millis();
-        long delay = Math.max(0, Math.min(MAX_SLEEP_MILLIS, atMillis - now));
-        scheduledAt = now + delay;
-        scheduled = sweeper.schedule(this::sweep, delay, TimeUnit.MILLISECONDS);
+        sweeper.sweepAt(atMillis);
     }
 
     /** Whether a sweep is scheduled (none while no stream has anything to expire or release). */
     boolean sweepPending() {
-        return scheduledAt != Long.MAX_VALUE;
+        return sweeper.pending();
     }
 
     long idleReleaseMillis() {
@@ -121,12 +87,11 @@ public final class MemoryBroker implements Broker {
         return out;
     }
 
-    /** Applies age retention and releases idle channels. Runs on the sweeper thread. */
-    void sweep() {
-        synchronized (this) {
-            scheduled = null;
-            scheduledAt = Long.MAX_VALUE;
-        }
+    /**
+     * Applies age retention and releases idle channels; returns the earliest deadline left.
+     * Runs on the sweeper thread.
+     */
+    long sweep() {
         long now = clock.millis();
         long next = Long.MAX_VALUE;
         for (MemoryStream s : streams.values()) {
@@ -137,9 +102,7 @@ public final class MemoryBroker implements Broker {
                 next = Math.min(next, s.nextDeadline(idleRelease.toMillis()));
             }
         }
-        if (next != Long.MAX_VALUE) {
-            sweepAt(Math.max(next, now + MIN_SWEEP_GAP_MILLIS));
-        }
+        return next;
     }
 
     @Override
@@ -148,7 +111,7 @@ public final class MemoryBroker implements Broker {
     }
 
     @Override
-    public synchronized void close() {
-        sweeper.shutdownNow();
+    public void close() {
+        sweeper.close();
     }
 }
