@@ -4,14 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The subscribers of one channel on this node, grouped by event loop.
  *
  * <p>An append wakes each group once (one task per event loop, not per subscriber); wake-ups that
- * arrive while a group's task is pending coalesce into it. A lap lets every subscriber of the
- * group read forward from its own position, so a burst of publications costs one lap per loop, and
- * a long lap gives the loop's I/O a turn every millisecond ({@link SlicedLaps}).
+ * arrive while a group's task is pending coalesce into it. The task lets every subscriber of the
+ * group read forward from its own position, so a burst of publications costs one task per loop.
  */
 final class ChannelFanout {
     final String channel;
@@ -51,11 +51,10 @@ final class ChannelFanout {
         }
     }
 
-    /**
-     * The subscribers on one event loop, visited in {@link SlicedLaps laps}. Owner: that loop
-     * (except the wake-up flag).
-     */
-    static final class LoopGroup extends SlicedLaps {
+    /** The subscribers on one event loop. Owner: that loop (except {@link #scheduled}). */
+    static final class LoopGroup implements Runnable {
+        final EventLoop loop;
+        private final AtomicBoolean scheduled = new AtomicBoolean();
         /**
          * Dense array with swap-removal ({@link Subscription#fanoutSlot} is each member's index), so
          * joining and leaving cost O(1) and no copy, even with tens of thousands of subscribers.
@@ -64,7 +63,7 @@ final class ChannelFanout {
         private int size;
 
         LoopGroup(EventLoop loop) {
-            super(loop);
+            this.loop = loop;
         }
 
         void add(Subscription s) {
@@ -90,21 +89,31 @@ final class ChannelFanout {
             }
         }
 
-        @Override
-        int size() {
-            return size;
-        }
-
-        /* Delivery reads forward from the member's own position, so a second visit is harmless. */
-        @Override
-        void visit(int index) {
-            Subscription s = members[index];
-            if (s.active) {
-                s.connection.deliver(s);
+        void wake() {
+            if (scheduled.compareAndSet(false, true)) {
+                loop.execute(this);
             }
         }
 
-        /* Walks downwards like a lap, so a member that leaves during its push skips nobody. */
+        /*
+         * Both passes walk downwards: a member that leaves during its own delivery swaps in one that
+         * was already visited, so nobody is skipped (at worst one is visited twice, which is harmless
+         * because delivery reads forward from the member's own position).
+         */
+
+        @Override
+        public void run() {
+            scheduled.set(false);
+            for (int i = size - 1; i >= 0; i--) {
+                if (i < size) {
+                    Subscription s = members[i];
+                    if (s.active) {
+                        s.connection.deliver(s);
+                    }
+                }
+            }
+        }
+
         void presence(ByteBuf push) {
             for (int i = size - 1; i >= 0; i--) {
                 if (i < size) {
