@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * position when it drains. A subscriber whose position falls out of history is closed with 4002.
  * Replies and pushes that pile up beyond {@code maxPendingWriteBytes} close the connection with 4002.
  */
-public final class Connection extends ChannelInboundHandlerAdapter {
+public final class Connection extends ChannelInboundHandlerAdapter implements Heartbeats.Member {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     /**
      * Where Netty's protocol handler keeps the handshaker (the same key: keys are interned by name).
@@ -110,7 +110,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     private long pongDeadline;
     private long connectDeadline;
     /** This connection's place in its loop's {@link Heartbeats}; -1 when not in it. */
-    int heartbeatSlot = -1;
+    private int heartbeatSlot = -1;
     private double publishTokens;
     private long publishRefillNanos;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -658,9 +658,6 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     // the deadlines below is due. Deadlines that move later need no notice (the tick finds nothing
     // to do and the sweep records the next one); one that moves earlier calls Heartbeats.update.
 
-    /** Far enough to mean "never" in System.nanoTime() arithmetic, near enough not to overflow it. */
-    private static final long NO_DEADLINE = 1L << 62;
-
     void connected() {
         state = State.CONNECTED;
         connectDeadline = 0;
@@ -671,8 +668,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     /** The earliest heartbeat deadline of this connection, for the sweep. */
-    long nextDue(long now) {
-        long due = now + NO_DEADLINE;
+    @Override
+    public long nextDue(long now) {
+        long due = now + Heartbeats.NEVER;
         if (connectDeadline != 0 && connectDeadline - due < 0) {
             due = connectDeadline;
         }
@@ -688,7 +686,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
 
     /** Called by the loop's heartbeat sweep with the sweep's clock reading. */
-    void tick(long now) {
+    @Override
+    public void tick(long now) {
         if (connectDeadline != 0 && now - connectDeadline >= 0) {
             connectDeadline = 0;
             connectTimedOut();
@@ -720,6 +719,16 @@ public final class Connection extends ChannelInboundHandlerAdapter {
 
     void pong() {
         pongDeadline = 0;
+    }
+
+    @Override
+    public int heartbeatSlot() {
+        return heartbeatSlot;
+    }
+
+    @Override
+    public void heartbeatSlot(int slot) {
+        heartbeatSlot = slot;
     }
 
     // --- helpers ---------------------------------------------------------------------------------

@@ -106,14 +106,12 @@ public final class Hub implements AutoCloseable {
 
     // --- connections and sessions ---------------------------------------------------------------
 
-    /** The heartbeat sweep of {@code loop}, started on first use. */
+    /** The heartbeat sweep of {@code loop}, made on first use. */
     Heartbeats heartbeats(EventLoop loop) {
         Heartbeats h = heartbeats.get(loop);
         if (h == null) {
             h = heartbeats.computeIfAbsent(loop, l -> {
-                Heartbeats created = new Heartbeats(l);
-                created.start(heartbeatTickMillis);
-                return created;
+                return new Heartbeats(l, heartbeatTickMillis);
             });
         }
         return h;
