@@ -12,6 +12,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -54,6 +55,9 @@ public final class BaselineServer implements AutoCloseable {
     private static final byte[] DATA = bytes("\"data\":");
     private static final byte[] ID = bytes("{\"id\":");
 
+    /** Start of the names of the event loops that serve connections, for per-thread CPU. */
+    public static final String IO_THREADS = "baseline-io";
+
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel server;
@@ -78,8 +82,10 @@ public final class BaselineServer implements AutoCloseable {
 
     public BaselineServer(String host, int port, long pingMillis) throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
-        boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        workers = new MultiThreadIoEventLoopGroup(0, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("baseline-accept"),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory(IO_THREADS),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Handler handler = new Handler();
         server = new ServerBootstrap().group(boss, workers)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)

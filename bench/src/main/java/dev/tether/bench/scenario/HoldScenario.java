@@ -47,16 +47,18 @@ public final class HoldScenario implements Callable<Integer> {
             Map<String, Object> r = run(kind);
             byKind.put(kind, r);
             report.put(kind, r);
-            report.line("%-8s held %s of %d (dropped %s); RSS +%s KiB/conn, heap %s B/conn, direct %s B/conn; CPU %s%% of a core (%s pings)",
+            report.line("%-8s held %s of %d (dropped %s); RSS +%s KiB/conn, heap %s B/conn, direct %s B/conn; CPU %s%% of a core,"
+                    + " event loops %s%% (%s pings)",
                     kind, r.get("held"), connections, r.get("dropped"), r.get("rssKibPerConnection"),
                     r.get("heapBytesPerConnection"), r.get("directBytesPerConnection"), r.get("serverCpuPercent"),
-                    r.get("pingsInWindow"));
+                    r.getOrDefault("eventLoopCpuPercent", "?"), r.get("pingsInWindow"));
         }
         if (byKind.size() == 2) {
             Map<String, Object> t = byKind.get("tether");
             Map<String, Object> b = byKind.get("baseline");
             Map<String, Object> ratio = new LinkedHashMap<>();
-            for (String k : new String[] {"rssKibPerConnection", "heapBytesPerConnection", "serverCpuPercent"}) {
+            for (String k : new String[] {"rssKibPerConnection", "heapBytesPerConnection", "serverCpuPercent",
+                    "eventLoopCpuPercent"}) {
                 ratio.put(k, Report.ratio(FanoutScenario.num(t.get(k)), FanoutScenario.num(b.get(k))));
             }
             report.put("ratioToBaseline", ratio);
@@ -103,6 +105,14 @@ public final class HoldScenario implements Callable<Integer> {
             long pings = c1.pings() - c0.pings();
             r.put("pingsInWindow", pings);
             r.put("serverCpuUsPerPing", pings == 0 ? -1 : Report.round(cpuSeconds * 1e6 / pings, 2));
+            // The event loops alone: on an idle server they do nothing but the heartbeat (pings,
+            // pongs, the sweep), so this is the CPU spent on heartbeats, without the JVM's own
+            // threads (JIT, GC, samplers) that the whole-process figure includes.
+            if (s0.ioCpuTicks() >= 0 && s1.ioCpuTicks() >= 0) {
+                double ioSeconds = (s1.ioCpuTicks() - s0.ioCpuTicks()) / (double) ProcStats.TICKS_PER_SECOND;
+                r.put("eventLoopCpuPercent", Report.round(100 * ioSeconds / seconds, 3));
+                r.put("eventLoopCpuUsPerPing", pings == 0 ? -1 : Report.round(ioSeconds * 1e6 / pings, 2));
+            }
             r.put("serverIsolated", run.server.isolated());
             r.put("generatorCpuPercent", Report.round(100 * (c1.cpuTicks() - c0.cpuTicks())
                     / (double) ProcStats.TICKS_PER_SECOND / seconds, 3));

@@ -1,5 +1,6 @@
 package dev.tether.bench.server;
 
+import dev.tether.server.transport.Transport;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,7 +61,8 @@ public final class ExternalServer implements ServerTarget {
         long connections = (long) sum(text, "tether_connections ");
         long deliveries = (long) sum(text, "tether_deliveries_total");
         return new ServerStats(heap, direct, -1, pid > 0 ? ProcStats.rssKib(pid) : -1,
-                pid > 0 ? ProcStats.cpuTicks(pid) : -1, connections, deliveries, pid > 0 ? ProcStats.openFiles(pid) : -1);
+                pid > 0 ? ProcStats.cpuTicks(pid) : -1, pid > 0 ? ProcStats.threadCpuTicks(pid, Transport.IO_THREADS) : -1,
+                connections, deliveries, pid > 0 ? ProcStats.openFiles(pid) : -1);
     }
 
     /** Sums the values of the Prometheus lines starting with {@code prefix}. */

@@ -24,6 +24,36 @@ public final class ProcStats {
         }
     }
 
+    /**
+     * utime + stime, in clock ticks, of the threads of {@code pid} whose name starts with
+     * {@code prefix} (Linux keeps the first 15 characters of a thread's name); -1 if unreadable or
+     * if no thread has that name.
+     */
+    public static long threadCpuTicks(long pid, String prefix) {
+        long sum = 0;
+        int found = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String name;
+                String stat;
+                try {
+                    name = Files.readString(task.resolve("comm")).strip();
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // the thread ended while we looked
+                }
+                if (name.startsWith(prefix)) {
+                    found++;
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
+            return found == 0 ? -1 : sum;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** VmRSS of {@code pid} in KiB; -1 if unreadable. */
     public static long rssKib(long pid) {
         try {

@@ -3,6 +3,7 @@ package dev.tether.bench.server;
 import dev.tether.bench.baseline.BaselineServer;
 import dev.tether.server.TetherServer;
 import dev.tether.server.config.TetherConfig;
+import dev.tether.server.transport.Transport;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
@@ -65,8 +66,9 @@ public final class RunningServer implements AutoCloseable {
         long pid = ProcessHandle.current().pid();
         long connections = tether != null ? tether.hub().connectionCount() : baseline.connections();
         long deliveries = tether != null ? tether.hub().metrics().deliveries.sum() : baseline.deliveries();
-        return new ServerStats(heap, direct, netty, ProcStats.rssKib(pid), ProcStats.cpuTicks(pid), connections,
-                deliveries, ProcStats.openFiles(pid));
+        String io = tether != null ? Transport.IO_THREADS : BaselineServer.IO_THREADS;
+        return new ServerStats(heap, direct, netty, ProcStats.rssKib(pid), ProcStats.cpuTicks(pid),
+                ProcStats.threadCpuTicks(pid, io), connections, deliveries, ProcStats.openFiles(pid));
     }
 
     @Override

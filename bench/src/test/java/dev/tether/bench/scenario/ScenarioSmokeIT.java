@@ -74,6 +74,9 @@ class ScenarioSmokeIT {
             assertThat(r.get("held")).isEqualTo(100L);
             assertThat(r.get("dropped")).isEqualTo(0L);
             assertThat((long) r.get("pingsInWindow")).isPositive();
+            // The event loops are found by thread name and are part of the (here shared) process.
+            double loops = ((Number) r.get("eventLoopCpuPercent")).doubleValue();
+            assertThat(loops).isBetween(0.0, ((Number) r.get("serverCpuPercent")).doubleValue());
         }
     }
 

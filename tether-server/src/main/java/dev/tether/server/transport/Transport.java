@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
@@ -24,6 +25,8 @@ import java.util.function.BooleanSupplier;
 /** Netty plumbing: event loops (epoll when available), the listening socket, socket options. */
 public final class Transport implements AutoCloseable {
     private static final int ACCEPT_BACKLOG = 4096;
+    /** Start of the names of the event loops that serve connections ({@code tether-io-<pool>-<n>}). */
+    public static final String IO_THREADS = "tether-io";
 
     private final TetherConfig config;
     private final Hub hub;
@@ -39,8 +42,10 @@ public final class Transport implements AutoCloseable {
         this.ready = ready;
         this.epoll = config.nativeTransport() && Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.boss = new MultiThreadIoEventLoopGroup(1, io);
-        this.workers = new MultiThreadIoEventLoopGroup(0, io);
+        // Named threads: logs, thread dumps and per-thread CPU (the bench's heartbeat figure) can
+        // tell the event loops apart from everything else in the process.
+        this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tether-accept"), io);
+        this.workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory(IO_THREADS), io);
     }
 
     /** Netty's default sizes: a read buffer starts at 2 KiB and adapts between 64 B and 64 KiB. */
