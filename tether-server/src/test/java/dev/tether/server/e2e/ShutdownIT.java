@@ -72,6 +72,9 @@ class ShutdownIT {
         WsTestClient publisher = clients.get(0);
         long publishId = h.id();
         publisher.send("{\"id\":" + publishId + ",\"op\":\"publish\",\"channel\":\"last\",\"data\":\"words\"}");
+        // Shut down only once the server has the publication: a command still in flight on the
+        // wire when the drain starts may be read after the goodbye, and is then not answered.
+        await().atMost(Harness.WAIT).until(() -> server.hub().channelSubscribers().containsKey("last"));
         long start = System.nanoTime();
         CompletableFuture<Long> doneAt = server.shutdown().thenApply(v -> System.nanoTime());
 
