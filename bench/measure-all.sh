@@ -19,14 +19,16 @@ for i in $(seq "$RUNS"); do
   run fanout --subscribers 1000 --rate 25 --duration 30 --warmup 15 --json-out "$OUT/fanout-1000.jsonl" --label "run-$i"
   # Highest rate with no loss and p99 <= 250 ms, then latency at half of it on a fresh server.
   run fanout --max --subscribers 1000 --max-start 100 --max-factor 1.6 --step-seconds 5 --json-out "$OUT/max.jsonl" --label "run-$i"
-  run hold --connections 19500 --duration 40 --settle 5 --json-out "$OUT/hold.jsonl" --label "run-$i"
+  # 50 s = two whole 25 s ping intervals: every connection gets exactly two pings in the window on
+  # both servers (40 s gave one or two, depending on where the window fell). The same hold with
+  # pings off (one per hour) right after it isolates the heartbeat's share of the idle server.
+  run hold --connections 19500 --duration 50 --settle 5 --json-out "$OUT/hold.jsonl" --label "run-$i"
+  run hold --connections 19500 --duration 50 --settle 5 --ping-ms 3600000 --json-out "$OUT/hold-nopings.jsonl" --label "run-$i"
   run storm --connections 19000 --channels 10 --rate 50 --spread-ms 3000 --json-out "$OUT/storm.jsonl" --label "run-$i"
   run fanout --subscribers 19000 --rate 1 --duration 20 --warmup 3 --json-out "$OUT/one-to-19000.jsonl" --label "run-$i"
   run publish --publishers 20 --outstanding 16 --duration 10 --json-out "$OUT/publish.jsonl" --label "run-$i"
   run channels --connections 5000 --subs-per-conn 20 --subs-per-channel 2 --rate 2000 --duration 15 --json-out "$OUT/channels.jsonl" --label "run-$i"
 done
-# The heartbeat's own share: the same hold with pings effectively off (one per hour), idle floor.
-run hold --connections 19500 --duration 40 --settle 5 --ping-ms 3600000 --json-out "$OUT/hold-nopings.jsonl" --label no-pings
 # Server memory per connection depends on the collector: the same hold under other settings than
 # bin/tether's (G1 with its own young sizing; Serial with a small young generation).
 run hold --connections 19500 --duration 40 --settle 5 --server-jvm "-Xms1g -Xmx1g -XX:+UseG1GC" --json-out "$OUT/hold-gc.jsonl" --label g1-default-young
