@@ -110,9 +110,7 @@ public final class Hub implements AutoCloseable {
     Heartbeats heartbeats(EventLoop loop) {
         Heartbeats h = heartbeats.get(loop);
         if (h == null) {
-            h = heartbeats.computeIfAbsent(loop, l -> {
-                return new Heartbeats(l, heartbeatTickMillis);
-            });
+            h = heartbeats.computeIfAbsent(loop, l -> new Heartbeats(l, heartbeatTickMillis));
         }
         return h;
     }
