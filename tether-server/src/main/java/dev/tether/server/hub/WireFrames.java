@@ -7,6 +7,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.lang.ref.Reference;
@@ -123,7 +125,10 @@ final class WireFrames {
             return -1;
         }
         try {
-            return ch.fd().writeAddress(address, 0, length);
+            // send(2) rather than write(2): the same bytes without the file layer's checks and
+            // notifications (BENCHMARKS.md, change 15). The epoll channel's descriptor is a Socket.
+            FileDescriptor fd = ch.fd();
+            return fd instanceof Socket socket ? socket.sendAddress(address, 0, length) : fd.writeAddress(address, 0, length);
         } catch (IOException e) {
             return -1;
         }
