@@ -719,6 +719,11 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
 
     void pong() {
         pongDeadline = 0;
+        if (heartbeatSlot >= 0) {
+            // Move this connection's entry in the sweep to its next ping now, while the object is
+            // in cache: else the sweep would visit it cold at the old pong deadline to do nothing.
+            hub.heartbeats(loop).update(this);
+        }
     }
 
     @Override

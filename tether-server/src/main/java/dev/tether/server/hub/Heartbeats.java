@@ -90,7 +90,10 @@ final class Heartbeats implements Runnable {
         sweepBy(d, now);
     }
 
-    /** A deadline of {@code c} moved earlier outside a sweep: record its new earliest one. */
+    /**
+     * A deadline of {@code c} moved, earlier or later, outside a sweep: record its new earliest one.
+     * Earlier may bring the sweep forward; later only spares the sweep a visit that finds nothing due.
+     */
     void update(Member c) {
         assert loop.inEventLoop();
         int slot = c.heartbeatSlot();

@@ -9,6 +9,7 @@ import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -126,6 +127,22 @@ class HeartbeatsTest {
             return null;
         });
         assertThat(onLoop(beats::sweepDue)).hasValue(t0 + 5_000 * MS);
+    }
+
+    @Test
+    void anUpdateThatMovesADeadlineLaterSparesTheMemberTheOldOne() throws Exception {
+        long t0 = now.get();
+        Member m = add(5 * MS); // like a pong deadline, due 5 ms from now
+        onLoop(() -> {
+            m.deadline = t0 + 25_000 * MS; // the pong came: next is the ping
+            beats.update(m);
+            return null;
+        });
+        now.addAndGet(5 * MS);
+
+        // The sweep already due still runs, finds nothing due and moves on to the new deadline.
+        await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(beats::sweepDue).equals(OptionalLong.of(t0 + 25_000 * MS)));
+        assertThat(onLoop(() -> m.ticks)).isEmpty();
     }
 
     @Test
