@@ -108,8 +108,8 @@ public final class HoldScenario implements Callable<Integer> {
             // The event loops alone: on an idle server they do nothing but the heartbeat (pings,
             // pongs, the sweep), so this is the CPU spent on heartbeats, without the JVM's own
             // threads (JIT, GC, samplers) that the whole-process figure includes.
-            if (s0.ioCpuTicks() >= 0 && s1.ioCpuTicks() >= 0) {
-                double ioSeconds = (s1.ioCpuTicks() - s0.ioCpuTicks()) / (double) ProcStats.TICKS_PER_SECOND;
+            if (s0.ioCpuNanos() >= 0 && s1.ioCpuNanos() >= 0) {
+                double ioSeconds = (s1.ioCpuNanos() - s0.ioCpuNanos()) / 1e9;
                 r.put("eventLoopCpuPercent", Report.round(100 * ioSeconds / seconds, 3));
                 r.put("eventLoopCpuUsPerPing", pings == 0 ? -1 : Report.round(ioSeconds * 1e6 / pings, 2));
             }

@@ -61,7 +61,7 @@ public final class ExternalServer implements ServerTarget {
         long connections = (long) sum(text, "tether_connections ");
         long deliveries = (long) sum(text, "tether_deliveries_total");
         return new ServerStats(heap, direct, -1, pid > 0 ? ProcStats.rssKib(pid) : -1,
-                pid > 0 ? ProcStats.cpuTicks(pid) : -1, pid > 0 ? ProcStats.threadCpuTicks(pid, Transport.IO_THREADS) : -1,
+                pid > 0 ? ProcStats.cpuTicks(pid) : -1, pid > 0 ? ProcStats.threadCpuNanos(pid, Transport.IO_THREADS) : -1,
                 connections, deliveries, pid > 0 ? ProcStats.openFiles(pid) : -1);
     }
 

@@ -68,7 +68,7 @@ public final class RunningServer implements AutoCloseable {
         long deliveries = tether != null ? tether.hub().metrics().deliveries.sum() : baseline.deliveries();
         String io = tether != null ? Transport.IO_THREADS : BaselineServer.IO_THREADS;
         return new ServerStats(heap, direct, netty, ProcStats.rssKib(pid), ProcStats.cpuTicks(pid),
-                ProcStats.threadCpuTicks(pid, io), connections, deliveries, ProcStats.openFiles(pid));
+                ProcStats.threadCpuNanos(pid, io), connections, deliveries, ProcStats.openFiles(pid));
     }
 
     @Override

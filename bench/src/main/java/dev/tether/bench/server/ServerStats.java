@@ -8,10 +8,10 @@ package dev.tether.bench.server;
  * @param nettyDirectBytes direct memory Netty's allocator holds, -1 when it does not say
  * @param rssKib resident set size of the process
  * @param cpuTicks CPU time of the process so far, 1/100 s
- * @param ioCpuTicks CPU time of the server's event-loop threads so far, 1/100 s; -1 when unknown
+ * @param ioCpuNanos CPU time of the server's event-loop threads so far, in nanoseconds; -1 when unknown
  * @param connections WebSocket connections the server holds
  * @param deliveries publications the server has written to subscribers so far
  */
 public record ServerStats(long heapUsedBytes, long directBytes, long nettyDirectBytes, long rssKib, long cpuTicks,
-                          long ioCpuTicks, long connections, long deliveries, long openFiles) {
+                          long ioCpuNanos, long connections, long deliveries, long openFiles) {
 }
