@@ -15,8 +15,10 @@ run() { echo "=== $*" >&2; bench/run.sh "$@" 2>>"$OUT/campaign.log" | tee -a "$O
 bench/run.sh sweep --subscribers 100,1000,5000,10000 --runs "$RUNS" --out "$OUT" \
   --rate 25 --duration 15 --warmup 5 2>>"$OUT/campaign.log" | tee -a "$OUT/campaign.out" | grep '^#' >&2
 for i in $(seq "$RUNS"); do
-  # CPU per delivery at a fixed load (1,000 subscribers, 25 pubs/s, 128 B), after a longer JIT warm-up.
-  run fanout --subscribers 1000 --rate 25 --duration 30 --warmup 15 --json-out "$OUT/fanout-1000.jsonl" --label "run-$i"
+  # CPU per delivery at a fixed load (1,000 subscribers, 25 pubs/s, 128 B): both servers up at once and
+  # measured in ten alternating 6 s legs, so that they share the machine's quiet and busy minutes, after
+  # 60 s of warm-up each (Netty's per-wake-up paths reach C2 only after ~90 s at this load).
+  run fanout --subscribers 1000 --rate 25 --duration 60 --warmup 60 --legs 10 --json-out "$OUT/fanout-1000.jsonl" --label "run-$i"
   # Highest rate with no loss and p99 <= 250 ms, then latency at half of it on a fresh server.
   run fanout --max --subscribers 1000 --max-start 100 --max-factor 1.6 --step-seconds 5 --json-out "$OUT/max.jsonl" --label "run-$i"
   # 50 s = two whole 25 s ping intervals: every connection gets exactly two pings in the window on

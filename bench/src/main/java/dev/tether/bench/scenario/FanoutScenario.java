@@ -45,6 +45,12 @@ public final class FanoutScenario implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "both", description = "tether, baseline or both (default ${DEFAULT-VALUE}).")
     String target;
 
+    @Option(names = "--legs", defaultValue = "0",
+            description = "Fixed rate, both targets: keep both servers up and measure them in this many alternating legs "
+                    + "of --duration/legs seconds each (baseline, tether; then tether, baseline; ...), so the two share the "
+                    + "machine's quiet and busy minutes; 0 = one whole run after the other (default ${DEFAULT-VALUE}).")
+    int legs;
+
     @Option(names = "--max", description = "Raise the rate step by step until p99 > --p99-limit-ms or any loss; report the last good rate.")
     boolean max;
 
@@ -84,10 +90,17 @@ public final class FanoutScenario implements Callable<Integer> {
             report.put("rate", rate).put("duration", duration);
         }
         Map<String, Map<String, Object>> byKind = new LinkedHashMap<>();
-        for (String kind : common.targets(target)) {
-            Map<String, Object> r = max ? runMax(kind) : runFixed(kind);
-            byKind.put(kind, r);
-            report.put(kind, r);
+        List<String> kinds = common.targets(target);
+        if (!max && legs > 0 && kinds.size() > 1) {
+            report.put("legs", legs);
+            byKind.putAll(runLegs(kinds));
+            byKind.forEach(report::put);
+        } else {
+            for (String kind : kinds) {
+                Map<String, Object> r = max ? runMax(kind) : runFixed(kind);
+                byKind.put(kind, r);
+                report.put(kind, r);
+            }
         }
         summarize(report, byKind);
         lastResult = report.fields();
@@ -113,6 +126,78 @@ public final class FanoutScenario implements Callable<Integer> {
             r.put("latencyMs", Report.latencyMillis(h));
             r.putAll(run.verify(tops, drainMillis));
             return r;
+        }
+    }
+
+    /**
+     * Both servers up at once (both on the server's core), each with its own subscribers and
+     * publisher; the publishers take turns. Every leg is preceded by a second at the rate so the
+     * measured window starts in steady state. The idle server costs next to nothing meanwhile
+     * (a few pings a second), and each server's CPU is read from its own process.
+     */
+    private Map<String, Map<String, Object>> runLegs(List<String> kinds) {
+        int legSeconds = Math.max(1, duration / legs);
+        Common.progress("fanout %s in %d alternating legs of %d s: %d subscribers, %.1f pubs/s, %d B", kinds, legs,
+                legSeconds, subscribers, rate, payload);
+        Map<String, Run> runs = new LinkedHashMap<>();
+        try {
+            Map<String, Boolean> subscribed = new LinkedHashMap<>();
+            for (String kind : kinds) {
+                Run run = new Run(common, kind, subscribers, 1, 1, "fanout:", ackMillis);
+                runs.put(kind, run);
+                subscribed.put(kind, run.openSubscribers());
+                run.addPublishers(publishers, 0.001, 1, payload, false, MAX_OUTSTANDING, 1);
+            }
+            for (String kind : kinds) { // a fresh JVM each: warm the JIT before the first leg
+                Run run = runs.get(kind);
+                run.setRate(rate, warmup + 1L);
+                Common.sleep(warmup * 1000L);
+                run.stopPublishing();
+            }
+            Map<String, List<Run.Mark>> starts = new LinkedHashMap<>();
+            Map<String, List<Run.Mark>> ends = new LinkedHashMap<>();
+            Map<String, Histogram> latency = new LinkedHashMap<>();
+            Map<String, List<Double>> perLeg = new LinkedHashMap<>();
+            Map<String, long[]> tops = new LinkedHashMap<>();
+            for (int leg = 0; leg < legs; leg++) {
+                List<String> order = new ArrayList<>(kinds);
+                if (leg % 2 == 1) {
+                    java.util.Collections.reverse(order);
+                }
+                for (String kind : order) {
+                    Run run = runs.get(kind);
+                    run.setRate(rate, legSeconds + 3L);
+                    Common.sleep(1000);
+                    run.takeLatency();
+                    Run.Mark a = run.mark();
+                    Common.sleep(legSeconds * 1000L);
+                    Run.Mark b = run.mark();
+                    Histogram h = run.takeLatency();
+                    tops.put(kind, run.stopPublishing());
+                    starts.computeIfAbsent(kind, k -> new ArrayList<>()).add(a);
+                    ends.computeIfAbsent(kind, k -> new ArrayList<>()).add(b);
+                    latency.merge(kind, h, (x, y) -> {
+                        x.add(y);
+                        return x;
+                    });
+                    perLeg.computeIfAbsent(kind, k -> new ArrayList<>()).add(num(run.window(a, b).get("serverCpuUsPerDelivery")));
+                }
+            }
+            Map<String, Map<String, Object>> byKind = new LinkedHashMap<>();
+            for (String kind : kinds) {
+                Run run = runs.get(kind);
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("allSubscribed", subscribed.get(kind));
+                r.putAll(run.window(starts.get(kind), ends.get(kind)));
+                r.put("serverCpuUsPerDeliveryByLeg", perLeg.get(kind));
+                r.put("expectedDeliveriesPerSec", Report.round(rate * subscribers, 1));
+                r.put("latencyMs", Report.latencyMillis(latency.get(kind)));
+                r.putAll(run.verify(tops.get(kind), drainMillis));
+                byKind.put(kind, r);
+            }
+            return byKind;
+        } finally {
+            runs.values().forEach(Run::close);
         }
     }
 
@@ -222,12 +307,29 @@ public final class FanoutScenario implements Callable<Integer> {
             } else {
                 ratio.put("serverCpuUsPerDelivery", Report.ratio(num(t.get("serverCpuUsPerDelivery")),
                         num(b.get("serverCpuUsPerDelivery"))));
+                if (t.get("serverCpuUsPerDeliveryByLeg") instanceof List<?> tl
+                        && b.get("serverCpuUsPerDeliveryByLeg") instanceof List<?> bl) {
+                    // Leg i of one server against leg i of the other: neighbours in time.
+                    List<Double> byLeg = new ArrayList<>();
+                    for (int i = 0; i < Math.min(tl.size(), bl.size()); i++) {
+                        byLeg.add(Report.ratio(num(tl.get(i)), num(bl.get(i))));
+                    }
+                    ratio.put("serverCpuUsPerDeliveryByLeg", byLeg);
+                    ratio.put("serverCpuUsPerDeliveryLegMedian", median(byLeg));
+                }
                 ratio.put("deliveriesPerSec", Report.ratio(num(t.get("deliveriesPerSec")), num(b.get("deliveriesPerSec"))));
                 ratio.put("p99", Report.ratio(num(cast(t.get("latencyMs")).get("p99")), num(cast(b.get("latencyMs")).get("p99"))));
             }
             report.put("ratioToBaseline", ratio);
             report.line("tether / baseline: %s", ratio);
         }
+    }
+
+    static double median(List<Double> values) {
+        List<Double> v = new ArrayList<>(values);
+        v.sort(null);
+        int n = v.size();
+        return n == 0 ? 0 : n % 2 == 1 ? v.get(n / 2) : Report.round((v.get(n / 2 - 1) + v.get(n / 2)) / 2, 3);
     }
 
     @SuppressWarnings("unchecked")

@@ -108,15 +108,32 @@ final class Run implements AutoCloseable {
 
     /** Throughput and CPU between two marks. */
     Map<String, Object> window(Mark a, Mark b) {
-        double seconds = (b.nanos() - a.nanos()) / 1e9;
-        long deliveries = b.deliveries() - a.deliveries();
-        double serverCpuSeconds = (b.server().cpuTicks() - a.server().cpuTicks()) / (double) ProcStats.TICKS_PER_SECOND;
-        double genCpuSeconds = (b.generatorTicks() - a.generatorTicks()) / (double) ProcStats.TICKS_PER_SECOND;
+        return window(List.of(a), List.of(b));
+    }
+
+    /** Throughput and CPU over several windows taken together: {@code starts[i]} to {@code ends[i]}. */
+    Map<String, Object> window(List<Mark> starts, List<Mark> ends) {
+        double seconds = 0;
+        long deliveries = 0;
+        long published = 0;
+        long serverTicks = 0;
+        long generatorTicks = 0;
+        for (int i = 0; i < starts.size(); i++) {
+            Mark a = starts.get(i);
+            Mark b = ends.get(i);
+            seconds += (b.nanos() - a.nanos()) / 1e9;
+            deliveries += b.deliveries() - a.deliveries();
+            published += b.published() - a.published();
+            serverTicks += b.server().cpuTicks() - a.server().cpuTicks();
+            generatorTicks += b.generatorTicks() - a.generatorTicks();
+        }
+        double serverCpuSeconds = serverTicks / (double) ProcStats.TICKS_PER_SECOND;
+        double genCpuSeconds = generatorTicks / (double) ProcStats.TICKS_PER_SECOND;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("seconds", Report.round(seconds, 2));
         m.put("deliveries", deliveries);
         m.put("deliveriesPerSec", Report.round(deliveries / seconds, 1));
-        m.put("publicationsPerSec", Report.round((b.published() - a.published()) / seconds, 1));
+        m.put("publicationsPerSec", Report.round(published / seconds, 1));
         m.put("serverCpuPercent", Report.round(100 * serverCpuSeconds / seconds, 1));
         m.put("serverCpuUsPerDelivery", deliveries == 0 ? -1 : Report.round(serverCpuSeconds * 1e6 / deliveries, 3));
         m.put("generatorCpuPercent", Report.round(100 * genCpuSeconds / seconds, 1));
