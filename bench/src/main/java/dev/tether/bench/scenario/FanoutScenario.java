@@ -1,6 +1,7 @@
 package dev.tether.bench.scenario;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,7 +163,7 @@ public final class FanoutScenario implements Callable<Integer> {
             for (int leg = 0; leg < legs; leg++) {
                 List<String> order = new ArrayList<>(kinds);
                 if (leg % 2 == 1) {
-                    java.util.Collections.reverse(order);
+                    Collections.reverse(order);
                 }
                 for (String kind : order) {
                     Run run = runs.get(kind);
