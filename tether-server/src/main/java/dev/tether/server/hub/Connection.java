@@ -655,8 +655,8 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
 
     // --- heartbeat -------------------------------------------------------------------------------
     // No timer per connection: the event loop's Heartbeats sweep calls tick() when the earliest of
-    // the deadlines below is due. Deadlines that move later need no notice (the tick finds nothing
-    // to do and the sweep records the next one); one that moves earlier calls Heartbeats.update.
+    // the deadlines below is due. One that moves earlier calls Heartbeats.update; one that moves
+    // later needs no notice (the tick finds nothing to do), but the pong gives it anyway (pong()).
 
     void connected() {
         state = State.CONNECTED;

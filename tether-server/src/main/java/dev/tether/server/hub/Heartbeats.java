@@ -127,6 +127,12 @@ final class Heartbeats implements Runnable {
         return size;
     }
 
+    /** The deadline the sweep holds for {@code c}, empty when it is not in the sweep. Loop only; for tests. */
+    OptionalLong dueOf(Member c) {
+        int slot = c.heartbeatSlot();
+        return slot >= 0 && slot < size && members[slot] == c ? OptionalLong.of(due[slot]) : OptionalLong.empty();
+    }
+
     /** When the next sweep is due, empty when none is scheduled. Loop only; for tests. */
     OptionalLong sweepDue() {
         return pending == null || stopped ? OptionalLong.empty() : OptionalLong.of(pendingAt);
