@@ -9,7 +9,10 @@ import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fanout}: one channel, N subscribers, P publishers at R publications/s with S-byte
@@ -21,6 +24,9 @@ import picocli.CommandLine.Option;
 public final class FanoutScenario implements Callable<Integer> {
     @Mixin
     Common common;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = {"-n", "--subscribers"}, defaultValue = "1000", description = "Subscribers (default ${DEFAULT-VALUE}).")
     int subscribers;
@@ -49,7 +55,8 @@ public final class FanoutScenario implements Callable<Integer> {
     @Option(names = "--legs", defaultValue = "0",
             description = "Fixed rate, both targets: keep both servers up and measure them in this many alternating legs "
                     + "of --duration/legs seconds each (baseline, tether; then tether, baseline; ...), so the two share the "
-                    + "machine's quiet and busy minutes; 0 = one whole run after the other (default ${DEFAULT-VALUE}).")
+                    + "machine's quiet and busy minutes; --duration must be a multiple of it. 0 = one whole run after the "
+                    + "other (default ${DEFAULT-VALUE}).")
     int legs;
 
     @Option(names = "--max", description = "Raise the rate step by step until p99 > --p99-limit-ms or any loss; report the last good rate.")
@@ -92,7 +99,11 @@ public final class FanoutScenario implements Callable<Integer> {
         }
         Map<String, Map<String, Object>> byKind = new LinkedHashMap<>();
         List<String> kinds = common.targets(target);
-        if (!max && legs > 0 && kinds.size() > 1) {
+        if (legs < 0 || legs > 0 && (max || kinds.size() < 2 || duration % legs != 0)) {
+            throw new ParameterException(spec.commandLine(), "--legs " + legs + " needs a fixed rate (no --max), "
+                    + "--target both, and a --duration (" + duration + " s) that is a multiple of it");
+        }
+        if (legs > 0) {
             report.put("legs", legs);
             byKind.putAll(runLegs(kinds));
             byKind.forEach(report::put);
@@ -133,11 +144,12 @@ public final class FanoutScenario implements Callable<Integer> {
     /**
      * Both servers up at once (both on the server's core), each with its own subscribers and
      * publisher; the publishers take turns. Every leg is preceded by a second at the rate so the
-     * measured window starts in steady state. The idle server costs next to nothing meanwhile
-     * (a few pings a second), and each server's CPU is read from its own process.
+     * measured window starts in steady state. The idle server costs little meanwhile (its
+     * subscribers' pings, 40 a second for 1,000 at 25 s), and each server's CPU is read from its
+     * own process.
      */
     private Map<String, Map<String, Object>> runLegs(List<String> kinds) {
-        int legSeconds = Math.max(1, duration / legs);
+        int legSeconds = duration / legs;
         Common.progress("fanout %s in %d alternating legs of %d s: %d subscribers, %.1f pubs/s, %d B", kinds, legs,
                 legSeconds, subscribers, rate, payload);
         Map<String, Run> runs = new LinkedHashMap<>();

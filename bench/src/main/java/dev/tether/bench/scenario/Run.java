@@ -113,6 +113,10 @@ final class Run implements AutoCloseable {
 
     /** Throughput and CPU over several windows taken together: {@code starts[i]} to {@code ends[i]}. */
     Map<String, Object> window(List<Mark> starts, List<Mark> ends) {
+        if (starts.isEmpty() || starts.size() != ends.size()) {
+            throw new IllegalArgumentException("windows need as many ends as starts, at least one: "
+                    + starts.size() + " starts, " + ends.size() + " ends");
+        }
         double seconds = 0;
         long deliveries = 0;
         long published = 0;

@@ -51,7 +51,8 @@ public final class ProcStats {
                     sum += Long.parseLong(schedstat.substring(0, schedstat.indexOf(' ')));
                 }
             }
-            return found == 0 ? -1 : sum;
+            // All zeros: the kernel keeps no scheduler statistics (CONFIG_SCHED_INFO off), so unknown.
+            return found == 0 || sum == 0 ? -1 : sum;
         } catch (IOException | RuntimeException e) {
             return -1;
         }

@@ -1,8 +1,10 @@
 package dev.tether.bench.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -39,6 +41,8 @@ class ProcStatsTest {
         busy.start();
         try {
             assertThat(busyEnough.await(30, TimeUnit.SECONDS)).isTrue();
+            // schedstat leaves out a running thread's current slice: read once it is parked.
+            await().atMost(Duration.ofSeconds(30)).until(() -> busy.getState() == Thread.State.WAITING);
             long nanos = ProcStats.threadCpuNanos(PID, "procstat-probe");
             // The same thread's run time from two sources; the latch hand-off costs microseconds.
             assertThat(nanos).isBetween(jvmNanos[0] - TimeUnit.MILLISECONDS.toNanos(5),
