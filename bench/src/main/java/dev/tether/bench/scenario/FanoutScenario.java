@@ -179,14 +179,11 @@ public final class FanoutScenario implements Callable<Integer> {
                 }
                 for (String kind : order) {
                     Run run = runs.get(kind);
-                    run.setRate(rate, legSeconds + 3L);
-                    Common.sleep(1000);
-                    run.takeLatency();
-                    Run.Mark a = run.mark();
-                    Common.sleep(legSeconds * 1000L);
-                    Run.Mark b = run.mark();
+                    Run.Window w = run.publishFor(rate, legSeconds);
                     Histogram h = run.takeLatency();
                     tops.put(kind, run.stopPublishing());
+                    Run.Mark a = w.start();
+                    Run.Mark b = w.end();
                     starts.computeIfAbsent(kind, k -> new ArrayList<>()).add(a);
                     ends.computeIfAbsent(kind, k -> new ArrayList<>()).add(b);
                     latency.merge(kind, h, (x, y) -> {
@@ -267,18 +264,13 @@ public final class FanoutScenario implements Callable<Integer> {
     }
 
     private Map<String, Object> step(Run run, double stepRate, long lostBefore) {
-        run.setRate(stepRate, stepSeconds + 2L);
-        Common.sleep(1000);
-        run.takeLatency();
-        Run.Mark a = run.mark();
-        Common.sleep(stepSeconds * 1000L);
-        Run.Mark b = run.mark();
+        Run.Window w = run.publishFor(stepRate, stepSeconds);
         long[] tops = run.stopPublishing();
         Map<String, Object> v = run.verify(tops, Math.min(drainMillis, 5000));
         Histogram h = run.takeLatency();
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("rate", stepRate);
-        s.putAll(run.window(a, b));
+        s.putAll(run.window(w.start(), w.end()));
         s.put("latencyMs", Report.latencyMillis(h));
         long lost = (long) v.get("lost") - lostBefore;
         s.put("lost", lost);

@@ -96,6 +96,22 @@ final class Run implements AutoCloseable {
         return fleets.local().tops();
     }
 
+    /**
+     * Publishes at {@code totalRate}: a second to settle, then a measured window of {@code seconds}
+     * with the latency histogram restarted at its start. Publishing goes on until stopped.
+     */
+    Window publishFor(double totalRate, int seconds) {
+        setRate(totalRate, seconds + 3L);
+        Common.sleep(1000);
+        takeLatency();
+        Mark a = mark();
+        Common.sleep(seconds * 1000L);
+        return new Window(a, mark());
+    }
+
+    record Window(Mark start, Mark end) {
+    }
+
     /** Server, generator and delivery counters at one moment. */
     record Mark(long nanos, ServerStats server, long generatorTicks, long deliveries, long published) {
     }
