@@ -182,15 +182,14 @@ public final class FanoutScenario implements Callable<Integer> {
                     Run.Window w = run.publishFor(rate, legSeconds);
                     Histogram h = run.takeLatency();
                     tops.put(kind, run.stopPublishing());
-                    Run.Mark a = w.start();
-                    Run.Mark b = w.end();
-                    starts.computeIfAbsent(kind, k -> new ArrayList<>()).add(a);
-                    ends.computeIfAbsent(kind, k -> new ArrayList<>()).add(b);
+                    starts.computeIfAbsent(kind, k -> new ArrayList<>()).add(w.start());
+                    ends.computeIfAbsent(kind, k -> new ArrayList<>()).add(w.end());
                     latency.merge(kind, h, (x, y) -> {
                         x.add(y);
                         return x;
                     });
-                    perLeg.computeIfAbsent(kind, k -> new ArrayList<>()).add(num(run.window(a, b).get("serverCpuUsPerDelivery")));
+                    double legCost = num(run.window(w.start(), w.end()).get("serverCpuUsPerDelivery"));
+                    perLeg.computeIfAbsent(kind, k -> new ArrayList<>()).add(legCost);
                 }
             }
             Map<String, Map<String, Object>> byKind = new LinkedHashMap<>();
