@@ -63,6 +63,8 @@ public final class BenchClient extends ChannelInboundHandlerAdapter {
     private boolean reconnecting;
     private boolean recoveryRecorded;
     private long cutNanos;
+    /** When the first reconnect attempt after a cut is due (System.nanoTime). */
+    private long reconnectDueNanos;
     /** Something was written since the last flush (a flush per read would cost a call per delivery). */
     private boolean unflushed;
     private final int[] stop = new int[1];
@@ -86,7 +88,9 @@ public final class BenchClient extends ChannelInboundHandlerAdapter {
         attempts++;
         fleet.stats.connectAttempts.increment();
         if (reconnecting && attempts == 1) {
-            fleet.stats.reconnectAtMillis.recordValue(Math.max(1, (System.nanoTime() - cutNanos) / 1_000_000));
+            long now = System.nanoTime();
+            fleet.stats.reconnectAtMillis.recordValue(Math.max(1, (now - cutNanos) / 1_000_000));
+            fleet.stats.reconnectLateMillis.recordValue(Math.max(0, (now - reconnectDueNanos) / 1_000_000));
         }
         ChannelFuture f = fleet.bootstrap(loop, this).connect(fleet.remote, local);
         channel = f.channel();
@@ -414,6 +418,7 @@ public final class BenchClient extends ChannelInboundHandlerAdapter {
         channel.config().setOption(ChannelOption.SO_LINGER, 0);
         channel.close();
         long delay = spreadMillis <= 0 ? 0 : ThreadLocalRandom.current().nextLong(spreadMillis + 1);
+        reconnectDueNanos = cutAtNanos + TimeUnit.MILLISECONDS.toNanos(delay);
         loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 

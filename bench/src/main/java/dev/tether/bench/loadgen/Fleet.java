@@ -60,16 +60,22 @@ public interface Fleet extends AutoCloseable {
         }
     }
 
-    /** Reconnect-storm figures: ms after the cut. */
-    record Storm(Histogram reconnectAt, Histogram resumed, Histogram recovered, long clientsRecovered) {
+    /**
+     * Reconnect-storm figures: ms after the cut, except {@code reconnectLate}: ms each first
+     * reconnect attempt started after its scheduled time.
+     */
+    record Storm(Histogram reconnectAt, Histogram reconnectLate, Histogram resumed, Histogram recovered,
+                 long clientsRecovered) {
         public Storm plus(Storm o) {
             Histogram a = reconnectAt.copy();
             a.add(o.reconnectAt);
+            Histogram l = reconnectLate.copy();
+            l.add(o.reconnectLate);
             Histogram b = resumed.copy();
             b.add(o.resumed);
             Histogram c = recovered.copy();
             c.add(o.recovered);
-            return new Storm(a, b, c, clientsRecovered + o.clientsRecovered);
+            return new Storm(a, l, b, c, clientsRecovered + o.clientsRecovered);
         }
     }
 }

@@ -49,6 +49,12 @@ public final class FleetStats {
     public final Recorder recoverMillis = new Recorder(1, MAX_MICROS, 3);
     /** Storm: ms from the cut to each reconnect attempt (how evenly they spread). */
     public final Recorder reconnectAtMillis = new Recorder(1, MAX_MICROS, 3);
+    /**
+     * Storm: ms each first reconnect attempt started after the time it was scheduled for. Large
+     * values mean the generator's event loops were too busy to keep the schedule, so the spread
+     * above says more about the generator than about the clients it stands for.
+     */
+    public final Recorder reconnectLateMillis = new Recorder(1, MAX_MICROS, 3);
 
     void disconnect(int code) {
         disconnectCodes.computeIfAbsent(code, c -> new LongAdder()).increment();

@@ -257,6 +257,7 @@ public final class LocalFleet implements Fleet {
     public void cut(long spreadMillis) {
         long now = System.nanoTime();
         stats.reconnectAtMillis.reset();
+        stats.reconnectLateMillis.reset();
         stats.resumeMillis.reset();
         stats.recoverMillis.reset();
         for (int l = 0; l < loops.length; l++) {
@@ -275,8 +276,8 @@ public final class LocalFleet implements Fleet {
     public Storm takeStorm() {
         long recovered = sum(c -> c.publisher == null && c.subs.length > 0 && c.recovered()
                 && c.state == BenchClient.State.READY ? 1 : 0);
-        return new Storm(stats.reconnectAtMillis.getIntervalHistogram(), stats.resumeMillis.getIntervalHistogram(),
-                stats.recoverMillis.getIntervalHistogram(), recovered);
+        return new Storm(stats.reconnectAtMillis.getIntervalHistogram(), stats.reconnectLateMillis.getIntervalHistogram(),
+                stats.resumeMillis.getIntervalHistogram(), stats.recoverMillis.getIntervalHistogram(), recovered);
     }
 
     @Override

@@ -112,8 +112,9 @@ public final class RemoteFleet implements Fleet {
     @Override
     public Storm takeStorm() {
         JsonNode r = call("storm", null);
-        return new Storm(Histograms.decode(r.path("reconnectAt").asText()), Histograms.decode(r.path("resumed").asText()),
-                Histograms.decode(r.path("recovered").asText()), r.path("clientsRecovered").asLong());
+        return new Storm(Histograms.decode(r.path("reconnectAt").asText()), Histograms.decode(r.path("reconnectLate").asText()),
+                Histograms.decode(r.path("resumed").asText()), Histograms.decode(r.path("recovered").asText()),
+                r.path("clientsRecovered").asLong());
     }
 
     @Override

@@ -41,6 +41,7 @@ public final class Worker {
                     case "storm" -> {
                         Fleet.Storm s = fleet.takeStorm();
                         reply.put("reconnectAt", Histograms.encode(s.reconnectAt()));
+                        reply.put("reconnectLate", Histograms.encode(s.reconnectLate()));
                         reply.put("resumed", Histograms.encode(s.resumed()));
                         reply.put("recovered", Histograms.encode(s.recovered()));
                         reply.put("clientsRecovered", s.clientsRecovered());

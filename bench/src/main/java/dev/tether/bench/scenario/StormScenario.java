@@ -1,6 +1,7 @@
 package dev.tether.bench.scenario;
 
 import dev.tether.bench.loadgen.Fleet;
+import dev.tether.bench.server.ProcStats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,11 +67,13 @@ public final class StormScenario implements Callable<Integer> {
             Common.sleep(settle * 1000L);
             Fleet fleet = run.fleets.all();
             Fleet.Counts before = fleet.counts();
+            Run.Mark atCut = run.mark();
             long cut = System.nanoTime();
             fleet.cut(spreadMillis);
             boolean all = Common.await(() -> fleet.counts().recovered() - before.recovered() >= connections,
                     deadline * 1000L);
             double waited = (System.nanoTime() - cut) / 1e9;
+            Run.Mark atRecovered = run.mark();
             Common.progress("storm: %s after %.1f s", all ? "all recovered" : "NOT all recovered", waited);
             Common.sleep(after * 1000L);
             long[] tops = run.stopPublishing();
@@ -89,12 +92,23 @@ public final class StormScenario implements Callable<Integer> {
             r.put("recoverMs", percentiles(s.recovered()));
             r.put("reconnectSpread", spread(s.reconnectAt(), Math.max(spreadMillis, s.reconnectAt().getMaxValue())));
             r.put("resumeSpread", spread(s.resumed(), Math.max(spreadMillis, s.resumed().getMaxValue())));
+            r.put("reconnectLateMs", percentiles(s.reconnectLate()));
+            // CPU from the cut until all recovered (or the deadline), in % of one core: a generator
+            // near 100 % cannot keep its reconnect schedule, and the times above are partly its own.
+            double stormSeconds = (atRecovered.nanos() - atCut.nanos()) / 1e9;
+            r.put("serverCpuPercentDuringStorm", Report.round(100 * (atRecovered.server().cpuTicks() - atCut.server().cpuTicks())
+                    / (double) ProcStats.TICKS_PER_SECOND / stormSeconds, 1));
+            r.put("generatorCpuPercentDuringStorm", Report.round(100 * (atRecovered.generatorTicks() - atCut.generatorTicks())
+                    / (double) ProcStats.TICKS_PER_SECOND / stormSeconds, 1));
             r.putAll(v);
             r.put("redelivered", fleet.verify(tops, 0).redelivered());
             report.put("tether", r);
             report.line("storm: %d clients cut; %s resumed, %s recovered; all resumed after %s ms, all recovered after %s ms",
                     connections, r.get("resumed"), r.get("recovered"), r.get("allResumedMs"), r.get("allRecoveredMs"));
             report.line("reconnects per %d ms: %s", BUCKET_MILLIS, r.get("reconnectSpread"));
+            report.line("reconnects started late by (ms, the generator's own delay): %s; CPU during the storm: server %s %%,"
+                    + " generator %s %% of a core", r.get("reconnectLateMs"), r.get("serverCpuPercentDuringStorm"),
+                    r.get("generatorCpuPercentDuringStorm"));
             report.line("lost %s, duplicated %s, reordered %s (redelivered after resume and filtered: %s), not resumed %s",
                     r.get("lost"), r.get("duplicated"), r.get("reordered"), r.get("redelivered"), r.get("notResumed"));
             lastResult = report.fields();

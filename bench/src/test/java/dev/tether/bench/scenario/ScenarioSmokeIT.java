@@ -136,6 +136,8 @@ class ScenarioSmokeIT {
         assertThat(r.get("allRecovered")).isEqualTo(true);
         assertThat(r.get("resumed")).isEqualTo(100L);
         assertThat(r.get("notResumed")).isEqualTo(0L);
+        // Every client's first reconnect attempt is timed against its schedule, once.
+        assertThat(part(r, "reconnectLateMs").get("count")).isEqualTo(100L);
         assertNothingLost(r);
     }
 
