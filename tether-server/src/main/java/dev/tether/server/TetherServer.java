@@ -52,7 +52,7 @@ public final class TetherServer {
 
     public static TetherServer start(TetherConfig config) throws Exception {
         Clock clock = Clock.systemUTC();
-        Broker broker = new MemoryBroker(config::historyFor, config.dedupWindow(), clock);
+        Broker broker = new MemoryBroker(config::historyFor, config.dedupWindow(), config.dedupMaxKeys(), clock);
         Hub hub = new Hub(config, broker, new MemoryPresence(), new MemorySessionStore(clock), new TetherMetrics(), clock);
         TetherServer[] self = new TetherServer[1];
         Transport transport = new Transport(config, hub, () -> self[0] != null && self[0].ready);

@@ -26,6 +26,11 @@ public interface Broker extends AutoCloseable {
     /** Channels that currently have history or open handles, with their top offsets. */
     Map<String, Long> channels();
 
+    /** Idempotency keys remembered over all channels (for the metrics); -1 when the backend cannot tell. */
+    default long rememberedKeys() {
+        return -1;
+    }
+
     /** Completes when everything already acknowledged to publishers is durable as promised. */
     CompletableFuture<Void> flush();
 

@@ -14,7 +14,9 @@ import java.util.concurrent.CompletableFuture;
  *       order appends were accepted. The future completes only after the publication is stored as
  *       the backend promises (memory, disk, broker).</li>
  *   <li>A key seen within the dedup window is not stored again: the result carries the first
- *       offset and {@code duplicate=true}.</li>
+ *       offset and {@code duplicate=true}. A channel remembers a bounded number of keys at once; an
+ *       append with a new key beyond that fails with {@link KeyLimitException} and stores nothing
+ *       (a key is never forgotten early, so a resend is never stored twice).</li>
  *   <li>{@link #get}, {@link #top()}, {@link #first()} never block (they are called on event loops);
  *       a reader that reads {@code top()} first and then {@code get(o)} for {@code first() <= o <= top}
  *       sees the publication, or null only if it left history in between; never another one.</li>

@@ -54,6 +54,11 @@ public enum ConfigKey {
             null),
     DEDUP_WINDOW(DURATION, "5m", "How long a publish key is remembered, making a resend with that key a no-op.",
             (b, v) -> b.dedupWindow((Duration) v)),
+    DEDUP_MAX_KEYS(INT, "1000000", "Publish keys one channel remembers at once, 1 to 10000000 (about 115 bytes of"
+            + " heap each for 36-character keys); a publish with a new key beyond that is refused with error 107 and retryAfter until the"
+            + " oldest key expires, so a key is never forgotten early. This caps keyed publishes per channel at"
+            + " dedup-max-keys per dedup-window (1000000 per 5 min: 3333/s sustained).",
+            (b, v) -> b.dedupMaxKeys((Integer) v)),
     WINDOW(INT, "1024", "Publications sent but not yet acknowledged per subscription, for clients that ack.",
             (b, v) -> b.window((Integer) v)),
     MAX_FRAME_BYTES(BYTES, "64KiB", "Largest WebSocket frame accepted, in bytes; a larger one closes with 1009.",

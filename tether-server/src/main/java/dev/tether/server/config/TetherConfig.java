@@ -42,6 +42,7 @@ public record TetherConfig(
         HistoryPolicy history,
         Map<String, HistoryPolicy> namespaces,
         Duration dedupWindow,
+        int dedupMaxKeys,
         int window,
         int maxFrameBytes,
         int maxPublicationBytes,
@@ -60,6 +61,7 @@ public record TetherConfig(
         Duration httpIdleTimeout) {
 
     static final int MAX_HISTORY_SIZE = 1_000_000;
+    static final int MAX_DEDUP_KEYS = 10_000_000;
     /** An origin as browsers send it: scheme://host[:port], never a path or a trailing slash. */
     private static final Pattern ORIGIN = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://[^/?#\\s]+");
     private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
@@ -90,6 +92,7 @@ public record TetherConfig(
         required(ConfigKey.HISTORY_SIZE, history);
         namespaces = checkedNamespaces(namespaces);
         positive(ConfigKey.DEDUP_WINDOW, dedupWindow);
+        between(ConfigKey.DEDUP_MAX_KEYS, dedupMaxKeys, 1, MAX_DEDUP_KEYS);
         atLeast(ConfigKey.WINDOW, window, 1);
         atLeast(ConfigKey.MAX_FRAME_BYTES, maxFrameBytes, 1);
         atLeast(ConfigKey.MAX_PUBLICATION_BYTES, maxPublicationBytes, 1);
@@ -191,6 +194,7 @@ public record TetherConfig(
         private Duration historyAge;
         private Map<String, HistoryPolicy> namespaces = new LinkedHashMap<>();
         private Duration dedupWindow;
+        private int dedupMaxKeys;
         private int window;
         private int maxFrameBytes;
         private int maxPublicationBytes;
@@ -225,6 +229,7 @@ public record TetherConfig(
             history(c.history);
             namespaces = new LinkedHashMap<>(c.namespaces);
             dedupWindow = c.dedupWindow;
+            dedupMaxKeys = c.dedupMaxKeys;
             window = c.window;
             maxFrameBytes = c.maxFrameBytes;
             maxPublicationBytes = c.maxPublicationBytes;
@@ -247,7 +252,7 @@ public record TetherConfig(
         public TetherConfig build() {
             return new TetherConfig(host, port, wsPath, echoPath, staticDir, pingInterval, pongTimeout,
                     connectTimeout, sessionTtl, new HistoryPolicy(historySize, historyAge), namespaces, dedupWindow,
-                    window, maxFrameBytes, maxPublicationBytes, allowedOrigins, apiKey, shutdownDrain,
+                    dedupMaxKeys, window, maxFrameBytes, maxPublicationBytes, allowedOrigins, apiKey, shutdownDrain,
                     maxConnections, maxSubscriptionsPerConnection, maxPublishRate, writeBufferHighWaterMark,
                     maxPendingWriteBytes, tokenSecret, allowAnonymous, nodeName, nativeTransport,
                     httpIdleTimeout);
@@ -329,6 +334,11 @@ public record TetherConfig(
 
         public Builder dedupWindow(Duration dedupWindow) {
             this.dedupWindow = dedupWindow;
+            return this;
+        }
+
+        public Builder dedupMaxKeys(int dedupMaxKeys) {
+            this.dedupMaxKeys = dedupMaxKeys;
             return this;
         }
 

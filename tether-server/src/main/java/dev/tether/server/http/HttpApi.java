@@ -3,6 +3,7 @@ package dev.tether.server.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.server.broker.AppendRequest;
+import dev.tether.server.broker.KeyLimitException;
 import dev.tether.server.config.TetherConfig;
 import dev.tether.server.hub.HistoryPage;
 import dev.tether.server.hub.Hub;
@@ -28,6 +29,7 @@ import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -213,14 +215,24 @@ public final class HttpApi {
             throw new BadRequest(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                     "data is " + data.length + " bytes, more than " + config.maxPublicationBytes());
         }
-        return hub.publish(channel, new AppendRequest(data, key, null, null)).thenApply(r ->
-                HttpResponses.json(HttpResponseStatus.OK, g -> {
-                    g.writeStartObject();
-                    g.writeNumberField("offset", r.offset());
-                    g.writeStringField("epoch", r.epoch());
-                    g.writeBooleanField("duplicate", r.duplicate());
-                    g.writeEndObject();
-                }));
+        return hub.publish(channel, new AppendRequest(data, key, null, null)).handle((r, err) -> {
+            if (Hub.unwrap(err) instanceof KeyLimitException full) {
+                // Refused before storing anything: the same request succeeds after Retry-After.
+                FullHttpResponse busy = HttpResponses.error(HttpResponseStatus.TOO_MANY_REQUESTS, full.getMessage());
+                busy.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString((full.retryAfterMillis() + 999) / 1000));
+                return busy;
+            }
+            if (err != null) {
+                throw err instanceof CompletionException ce ? ce : new CompletionException(err);
+            }
+            return HttpResponses.json(HttpResponseStatus.OK, g -> {
+                g.writeStartObject();
+                g.writeNumberField("offset", r.offset());
+                g.writeStringField("epoch", r.epoch());
+                g.writeBooleanField("duplicate", r.duplicate());
+                g.writeEndObject();
+            });
+        });
     }
 
     private FullHttpResponse history(FullHttpRequest req, Map<String, List<String>> q) {

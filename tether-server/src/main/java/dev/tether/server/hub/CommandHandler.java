@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.server.auth.TokenVerifier;
 import dev.tether.server.broker.AppendRequest;
 import dev.tether.server.broker.ChannelStream;
+import dev.tether.server.broker.KeyLimitException;
 import dev.tether.server.presence.ClientInfo;
 import dev.tether.server.protocol.ChannelNames;
 import dev.tether.server.protocol.CloseCode;
@@ -373,6 +374,10 @@ final class CommandHandler {
         c.addOutstanding(id);
         hub.publish(channel, new AppendRequest(data, key, c.user, c.clientId)).whenComplete((r, err) -> c.onLoop(() -> {
             c.removeOutstanding(id);
+            if (Hub.unwrap(err) instanceof KeyLimitException full) {
+                c.replyError(id, new ProtocolException(ErrorCode.RATE_LIMITED, full.getMessage(), full.retryAfterMillis()));
+                return;
+            }
             if (err != null) {
                 log.warn("publish to {} by {} failed", channel, c.clientId, err);
                 c.replyError(id, new ProtocolException(ErrorCode.INTERNAL, "publication was not stored; retry with the same key"));

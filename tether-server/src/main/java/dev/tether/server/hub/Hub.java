@@ -6,6 +6,7 @@ import dev.tether.server.broker.AppendRequest;
 import dev.tether.server.broker.AppendResult;
 import dev.tether.server.broker.Broker;
 import dev.tether.server.broker.ChannelStream;
+import dev.tether.server.broker.KeyLimitException;
 import dev.tether.server.protocol.StreamPosition;
 import java.io.IOException;
 import dev.tether.server.config.TetherConfig;
@@ -29,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -100,6 +102,8 @@ public final class Hub implements AutoCloseable {
         metrics.gauge("tether_sessions_detached", "detached sessions awaiting resume", sessions, SessionStore::size);
         metrics.gauge("tether_subscriptions", "subscriptions on this node", this, Hub::subscriptionCount);
         metrics.gauge("tether_channels", "channels with subscribers on this node", fanouts, Map::size);
+        metrics.gauge("tether_publish_keys", "idempotency keys remembered within the dedup window, all channels", broker,
+                Broker::rememberedKeys);
         metrics.gauge("tether_pending_write_bytes", "bytes written to sockets but not yet sent, all connections", this,
                 Hub::pendingWriteBytes);
     }
@@ -256,8 +260,15 @@ public final class Hub implements AutoCloseable {
             stream.close();
             if (r != null) {
                 (r.duplicate() ? metrics.duplicatePublications : metrics.publications).increment();
+            } else if (unwrap(err) instanceof KeyLimitException) {
+                metrics.keyLimitRefusals.increment();
             }
         });
+    }
+
+    /** The cause of a failed future's exception ({@code CompletionException} wraps it when chained). */
+    public static Throwable unwrap(Throwable err) {
+        return err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
     }
 
     /** Answers a history query (the command and {@code GET /api/history}). */

@@ -23,6 +23,7 @@ public final class TetherMetrics {
 
     public final LongAdder publications = new LongAdder();
     public final LongAdder duplicatePublications = new LongAdder();
+    public final LongAdder keyLimitRefusals = new LongAdder();
     public final LongAdder deliveries = new LongAdder();
     public final LongAdder acks = new LongAdder();
     public final LongAdder resumes = new LongAdder();
@@ -40,6 +41,8 @@ public final class TetherMetrics {
     public TetherMetrics() {
         counter("tether_publications", "publications stored", publications);
         counter("tether_publications_duplicate", "publishes answered from the idempotency window", duplicatePublications);
+        counter("tether_publish_key_limit_refusals", "publishes with a new key refused because the channel remembers dedup-max-keys keys",
+                keyLimitRefusals);
         counter("tether_deliveries", "publications written to subscriber sockets", deliveries);
         counter("tether_acks", "acknowledgements received", acks);
         counter("tether_resumes", "sessions resumed", resumes);

@@ -1,10 +1,12 @@
 package dev.tether.server.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -20,10 +22,15 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class BrokerContract {
     protected static final int HISTORY = 5;
+    /** Idempotency keys one channel remembers at once in the contract's brokers. */
+    protected static final int KEYS = 3;
     protected Broker broker;
     protected final ConcurrentLinkedQueue<String> appended = new ConcurrentLinkedQueue<>();
 
-    /** A fresh broker keeping {@code historySize} publications per channel, idempotency keys for 5 minutes. */
+    /**
+     * A fresh broker keeping {@code historySize} publications per channel, idempotency keys for 5
+     * minutes and at most {@link #KEYS} of them per channel.
+     */
     protected abstract Broker newBroker(int historySize);
 
     /** Moves the broker's clock forward. */
@@ -128,6 +135,37 @@ public abstract class BrokerContract {
             AppendResult later = s.append(req("1", "key-1")).join();
             assertThat(later.duplicate()).isFalse();
             assertThat(later.offset()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void newKeyBeyondTheLimitIsRefusedUntilTheOldestKeyExpires() {
+        try (ChannelStream s = broker.open("full")) {
+            for (int i = 1; i <= KEYS; i++) {
+                s.append(req("1", "key-" + i)).join();
+                advanceClock(1_000);
+            }
+            appended.clear();
+            // KEYS keys remembered, the oldest 3 s old: a new key waits for it to expire.
+            assertThatThrownBy(() -> s.append(req("new", "key-new")).join())
+                    .isInstanceOf(CompletionException.class)
+                    .cause()
+                    .isInstanceOfSatisfying(KeyLimitException.class,
+                            e -> assertThat(e.retryAfterMillis()).isEqualTo(5 * 60_000 - KEYS * 1_000L));
+            assertThat(s.top()).as("nothing stored").isEqualTo(KEYS);
+            assertThat(appended).as("nobody told").isEmpty();
+            // A resend of a remembered key is still answered, and publishes without a key go on.
+            AppendResult again = s.append(req("1", "key-2")).join();
+            assertThat(again.duplicate()).isTrue();
+            assertThat(again.offset()).isEqualTo(2);
+            assertThat(s.append(req("plain", null)).join().offset()).isEqualTo(KEYS + 1);
+            // Once the oldest key expires there is room for exactly one new key.
+            advanceClock(5 * 60_000 - KEYS * 1_000L);
+            AppendResult accepted = s.append(req("new", "key-new")).join();
+            assertThat(accepted.duplicate()).isFalse();
+            assertThat(accepted.offset()).isEqualTo(KEYS + 2);
+            assertThatThrownBy(() -> s.append(req("newer", "key-newer")).join())
+                    .hasCauseInstanceOf(KeyLimitException.class);
         }
     }
 

@@ -14,7 +14,7 @@ class MemoryBrokerTest extends BrokerContract {
     @Override
     protected Broker newBroker(int historySize) {
         return new MemoryBroker(channel -> new HistoryPolicy(channel.startsWith("short:") ? 2 : historySize,
-                Duration.ofMinutes(60)), Duration.ofMinutes(5), clock);
+                Duration.ofMinutes(60)), Duration.ofMinutes(5), KEYS, clock);
     }
 
     @Override

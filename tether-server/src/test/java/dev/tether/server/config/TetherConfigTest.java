@@ -33,6 +33,7 @@ class TetherConfigTest {
         assertThat(c.history()).isEqualTo(new HistoryPolicy(1000, Duration.ofHours(1)));
         assertThat(c.namespaces()).isEmpty();
         assertThat(c.dedupWindow()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(c.dedupMaxKeys()).isEqualTo(1_000_000);
         assertThat(c.window()).isEqualTo(1024);
         assertThat(c.maxFrameBytes()).isEqualTo(65536);
         assertThat(c.maxPublicationBytes()).isEqualTo(65536);
@@ -99,6 +100,8 @@ class TetherConfigTest {
                 bad(b -> b.maxConnections(0), "max-connections: must be at least 1, got 0"),
                 bad(b -> b.maxSubscriptionsPerConnection(0), "max-subscriptions-per-connection: must be at least 1, got 0"),
                 bad(b -> b.maxPublishRate(-1), "max-publish-rate: must be at least 0, got -1"),
+                bad(b -> b.dedupMaxKeys(0), "dedup-max-keys: must be between 1 and 10000000, got 0"),
+                bad(b -> b.dedupMaxKeys(10_000_001), "dedup-max-keys: must be between 1 and 10000000, got 10000001"),
                 bad(b -> b.writeBufferHighWaterMark(0), "write-buffer-high-water-mark: must be at least 1, got 0"),
                 bad(b -> b.maxPendingWriteBytes(1000),
                         "max-pending-write-bytes: must be at least write-buffer-high-water-mark (65536), got 1000"),

@@ -146,6 +146,39 @@ class HttpApiIT {
         assertThat(json(RawHttp.get(server, "/api/history?channel=once")).get("publications")).hasSize(2);
     }
 
+    @Test
+    void newKeysBeyondTheChannelsLimitAreRefusedWithRetryAfterAndNothingStored() throws Exception {
+        TetherServer limited = h.server(b -> b.dedupMaxKeys(2));
+        WsTestClient c = h.connected(limited);
+        h.ok(c, "subscribe", "\"channel\":\"keys\"");
+        assertThat(h.ok(c, "publish", "\"channel\":\"keys\",\"data\":1,\"key\":\"k-1\"").get("offset").asLong()).isEqualTo(1);
+        assertThat(json(RawHttp.post(limited, "/api/publish", "{\"channel\":\"keys\",\"data\":2,\"key\":\"k-2\"}"))
+                .get("offset").asLong()).isEqualTo(2);
+
+        // A third key: refused over HTTP (429 + Retry-After) and over WebSocket (107 + retryAfter).
+        HttpResponse<String> refused = RawHttp.post(limited, "/api/publish", "{\"channel\":\"keys\",\"data\":3,\"key\":\"k-3\"}");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("retry-after")).hasValueSatisfying(
+                v -> assertThat(Long.parseLong(v)).isBetween(1L, 300L));
+        assertThat(json(refused).get("error").get("message").asText()).contains("dedup-max-keys");
+        JsonNode error = h.error(c, "publish", "\"channel\":\"keys\",\"data\":3,\"key\":\"k-3\"");
+        assertThat(error.get("code").asInt()).isEqualTo(107);
+        assertThat(error.get("retryAfter").asLong()).isBetween(1L, 300_000L);
+
+        // Remembered keys are still answered as duplicates, and publishing without a key goes on.
+        assertThat(h.ok(c, "publish", "\"channel\":\"keys\",\"data\":1,\"key\":\"k-1\"").get("duplicate").asBoolean()).isTrue();
+        assertThat(h.ok(c, "publish", "\"channel\":\"keys\",\"data\":4").get("offset").asLong()).isEqualTo(3);
+        // Another channel has its own limit.
+        assertThat(h.ok(c, "publish", "\"channel\":\"other\",\"data\":5,\"key\":\"k-3\"").get("duplicate").asBoolean()).isFalse();
+
+        assertThat(h.nextPub(c).get("data").asInt()).isEqualTo(1);
+        assertThat(h.nextPub(c).get("data").asInt()).isEqualTo(2);
+        assertThat(h.nextPub(c).get("data").asInt()).as("the refused publishes were never stored").isEqualTo(4);
+        Map<String, Double> m = samples(RawHttp.get(limited, "/metrics").body());
+        assertThat(m.get("tether_publish_key_limit_refusals_total")).isEqualTo(2);
+        assertThat(m.get("tether_publish_keys")).isEqualTo(3);
+    }
+
     static Stream<Arguments> badPublishBodies() {
         return Stream.of(
                 Arguments.of("{not json", 400, "body is not valid JSON"),

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -27,6 +28,8 @@ import java.util.function.Function;
  * {@link #MIN_SWEEP_GAP_MILLIS} apart, as the old periodic sweep was.
  */
 public final class MemoryBroker implements Broker {
+    /** The default of {@code dedup-max-keys}. */
+    public static final int DEFAULT_MAX_KEYS = 1_000_000;
     static final long MIN_SWEEP_GAP_MILLIS = 1_000;
     static final long MAX_SLEEP_MILLIS = 30_000;
 
@@ -34,14 +37,31 @@ public final class MemoryBroker implements Broker {
     private final ConcurrentHashMap<String, MemoryStream> streams = new ConcurrentHashMap<>();
     private final Function<String, HistoryPolicy> historyPolicy;
     private final Duration dedupWindow;
+    private final int maxKeysPerChannel;
+    /** Idempotency keys remembered over all streams; streams add and remove under their own monitor. */
+    private final AtomicLong keys = new AtomicLong();
     private final Duration idleRelease;
     private final Clock clock;
     private final DeadlineSweeper sweeper;
     private volatile AppendListener listener = (channel, top) -> { };
 
+    /** With the default limit of idempotency keys per channel ({@link #DEFAULT_MAX_KEYS}). */
     public MemoryBroker(Function<String, HistoryPolicy> historyPolicy, Duration dedupWindow, Clock clock) {
+        this(historyPolicy, dedupWindow, DEFAULT_MAX_KEYS, clock);
+    }
+
+    /**
+     * @param maxKeysPerChannel idempotency keys one channel remembers at once; an append with a new
+     *     key beyond that fails with {@link dev.tether.server.broker.KeyLimitException}
+     */
+    public MemoryBroker(Function<String, HistoryPolicy> historyPolicy, Duration dedupWindow, int maxKeysPerChannel,
+                        Clock clock) {
+        if (maxKeysPerChannel < 1) {
+            throw new IllegalArgumentException("at least one key per channel, got " + maxKeysPerChannel);
+        }
         this.historyPolicy = historyPolicy;
         this.dedupWindow = dedupWindow;
+        this.maxKeysPerChannel = maxKeysPerChannel;
         this.clock = clock;
         this.idleRelease = dedupWindow.compareTo(Duration.ofMinutes(10)) > 0 ? dedupWindow : Duration.ofMinutes(10);
         this.sweeper = new DeadlineSweeper("tether-memory-sweeper", clock, MIN_SWEEP_GAP_MILLIS, MAX_SLEEP_MILLIS,
@@ -65,10 +85,20 @@ public final class MemoryBroker implements Broker {
     @Override
     public ChannelStream open(String channel) {
         return streams.compute(channel, (name, s) -> {
-            MemoryStream stream = s != null ? s : new MemoryStream(name, historyPolicy.apply(name), dedupWindow, clock, this);
+            MemoryStream stream = s != null ? s : new MemoryStream(name, historyPolicy.apply(name), dedupWindow, maxKeysPerChannel,
+                    clock, this);
             stream.retain();
             return stream;
         });
+    }
+
+    void keysAdded(int delta) {
+        keys.addAndGet(delta);
+    }
+
+    @Override
+    public long rememberedKeys() {
+        return keys.get();
     }
 
     void appended(String channel, long top) {

@@ -3,13 +3,11 @@ package dev.tether.server.broker.memory;
 import dev.tether.server.broker.AppendRequest;
 import dev.tether.server.broker.AppendResult;
 import dev.tether.server.broker.ChannelStream;
+import dev.tether.server.broker.KeyLimitException;
 import dev.tether.server.broker.Publication;
 import dev.tether.server.config.TetherConfig.HistoryPolicy;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -28,6 +26,7 @@ final class MemoryStream implements ChannelStream {
     private final int historySize;
     private final long historyAgeMillis;
     private final long dedupMillis;
+    private final int maxKeys;
     private final Clock clock;
     private final MemoryBroker broker;
 
@@ -36,16 +35,14 @@ final class MemoryStream implements ChannelStream {
     private volatile long top;
     private volatile long first = 1;
     /** Guarded by this: idempotency keys in arrival order, so the oldest expire first. */
-    private final LinkedHashMap<String, KeyEntry> keys = new LinkedHashMap<>();
+    private final KeyTable keys = new KeyTable();
     /** Guarded by this: open handles; the channel is released only when none are left. */
     private int handles;
     private long lastUsedMillis;
 
-    private record KeyEntry(long offset, long expiresAtMillis) {
-    }
-
-    MemoryStream(String channel, HistoryPolicy history, Duration dedupWindow, Clock clock, MemoryBroker broker) {
+    MemoryStream(String channel, HistoryPolicy history, Duration dedupWindow, int maxKeys, Clock clock, MemoryBroker broker) {
         this.channel = channel;
+        this.maxKeys = maxKeys;
         this.historySize = history.size();
         this.historyAgeMillis = history.maxAge().toMillis();
         this.dedupMillis = dedupWindow.toMillis();
@@ -68,18 +65,24 @@ final class MemoryStream implements ChannelStream {
             now = clock.millis();
             lastUsedMillis = now;
             expireKeys(now);
-            if (request.key() != null) {
-                KeyEntry seen = keys.get(request.key());
-                if (seen != null) {
-                    return CompletableFuture.completedFuture(new AppendResult(seen.offset(), epoch, true));
+            byte[] key = request.key() == null ? null : KeyTable.bytes(request.key());
+            if (key != null) {
+                long seen = keys.find(key);
+                if (seen >= 0) {
+                    return CompletableFuture.completedFuture(new AppendResult(seen, epoch, true));
+                }
+                if (keys.size() >= maxKeys) {
+                    return CompletableFuture.failedFuture(new KeyLimitException(channel, maxKeys,
+                            Math.max(1, keys.oldestExpiry() - now)));
                 }
             }
             offset = top + 1;
             Publication pub = new Publication(channel, offset, now, request.data(), request.fromUser(), request.fromClient());
             Publication[] r = ensureCapacity();
             r[(int) (offset & (r.length - 1))] = pub;
-            if (request.key() != null) {
-                keys.put(request.key(), new KeyEntry(offset, now + dedupMillis));
+            if (key != null) {
+                keys.add(key, offset, now + dedupMillis);
+                broker.keysAdded(1);
             }
             top = offset;
             if (offset - first + 1 > historySize) {
@@ -108,9 +111,9 @@ final class MemoryStream implements ChannelStream {
     }
 
     private void expireKeys(long now) {
-        Iterator<Map.Entry<String, KeyEntry>> it = keys.entrySet().iterator();
-        while (it.hasNext() && it.next().getValue().expiresAtMillis() <= now) {
-            it.remove();
+        int removed = keys.expire(now);
+        if (removed > 0) {
+            broker.keysAdded(-removed);
         }
     }
 
@@ -187,8 +190,8 @@ final class MemoryStream implements ChannelStream {
                 d = p.timestamp() + historyAgeMillis;
             }
         }
-        if (!keys.isEmpty()) {
-            d = Math.min(d, keys.values().iterator().next().expiresAtMillis());
+        if (keys.size() > 0) {
+            d = Math.min(d, keys.oldestExpiry());
         } else if (handles == 0 && first > top) {
             d = Math.min(d, lastUsedMillis + idleReleaseMillis);
         }
@@ -197,7 +200,7 @@ final class MemoryStream implements ChannelStream {
 
     /** Milliseconds this channel has been releasable: no handles, no history; else 0. */
     synchronized long idleSince(long now) {
-        if (handles > 0 || first <= top || !keys.isEmpty()) {
+        if (handles > 0 || first <= top || keys.size() > 0) {
             return 0;
         }
         return now - lastUsedMillis;

@@ -1,0 +1,22 @@
+package dev.tether.server.broker;
+
+/**
+ * An append with a new idempotency key was refused: the channel already remembers as many keys as
+ * it may within the dedup window. Nothing was stored; the same publish (same key) succeeds once the
+ * oldest key has expired, {@link #retryAfterMillis()} from now. A resend of a key the channel
+ * remembers is never refused (it is answered as a duplicate).
+ */
+public final class KeyLimitException extends RuntimeException {
+    private final long retryAfterMillis;
+
+    public KeyLimitException(String channel, int maxKeys, long retryAfterMillis) {
+        super("channel " + channel + " already remembers " + maxKeys + " publish keys (dedup-max-keys) within the"
+                + " dedup window; retry with the same key after " + retryAfterMillis + " ms", null, false, false);
+        this.retryAfterMillis = retryAfterMillis;
+    }
+
+    /** Milliseconds until the channel's oldest key expires and frees a place (at least 1). */
+    public long retryAfterMillis() {
+        return retryAfterMillis;
+    }
+}
