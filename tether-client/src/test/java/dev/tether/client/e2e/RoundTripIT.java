@@ -164,14 +164,14 @@ class RoundTripIT {
             // until the first key expires) and the client sends it again, with the same key.
             TetherServer server = h.server(b -> b.dedupMaxKeys(1).dedupWindow(java.time.Duration.ofSeconds(2)));
             TetherClient c = h.client(h.builder(url(server))).connect();
+            long start = System.nanoTime(); // before the first key is stored: the second waits for it to expire
             PublishResult first = c.publish("limited", new Message("one")).get(10, TimeUnit.SECONDS);
-            long start = System.nanoTime();
             CompletableFuture<PublishResult> second = c.publish("limited", new Message("two"));
             PublishResult stored = second.get(15, TimeUnit.SECONDS);
             long waitedMillis = (System.nanoTime() - start) / 1_000_000;
             assertThat(stored.offset()).isEqualTo(first.offset() + 1);
             assertThat(stored.duplicate()).isFalse();
-            assertThat(waitedMillis).as("stored only once the first key expired").isGreaterThanOrEqualTo(1_000);
+            assertThat(waitedMillis).as("stored only once the first key expired (2 s, less clock granularity)").isGreaterThanOrEqualTo(1_900);
             assertThat(server.hub().metrics().keyLimitRefusals.sum()).isPositive();
             HistoryResult history = c.history("limited", 10).get(10, TimeUnit.SECONDS);
             assertThat(history.publications()).extracting(p -> p.dataAs(Message.class))

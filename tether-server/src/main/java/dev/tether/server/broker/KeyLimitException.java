@@ -9,9 +9,10 @@ package dev.tether.server.broker;
 public final class KeyLimitException extends RuntimeException {
     private final long retryAfterMillis;
 
-    public KeyLimitException(String channel, int maxKeys, long retryAfterMillis) {
-        super("channel " + channel + " already remembers " + maxKeys + " publish keys (dedup-max-keys) within the"
-                + " dedup window; retry with the same key after " + retryAfterMillis + " ms", null, false, false);
+    /** @param reason why the channel is full, e.g. "it remembers 1000000 publish keys (dedup-max-keys)" */
+    public KeyLimitException(String channel, String reason, long retryAfterMillis) {
+        super("channel " + channel + " cannot take a new publish key: " + reason + " within the dedup window;"
+                + " retry with the same key after " + retryAfterMillis + " ms", null, false, false);
         this.retryAfterMillis = retryAfterMillis;
     }
 

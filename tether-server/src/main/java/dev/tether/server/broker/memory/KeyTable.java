@@ -2,6 +2,7 @@ package dev.tether.server.broker.memory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.ToIntFunction;
 
 /**
  * One channel's idempotency keys, in a few arrays instead of objects.
@@ -10,19 +11,25 @@ import java.util.concurrent.ThreadLocalRandom;
  * added: the table is a FIFO ring of entries (hash, offset, expiry, where the key's bytes are)
  * with the keys' UTF-8 bytes in a circular byte arena in the same order, and an open-addressing
  * index (linear probing, backward-shift deletion) from a seeded hash of the key to its entry.
- * A key costs about 30 bytes of entry, 16 of index and its own length, with slack up to twice that
- * while the arrays grow, and no object at all: the garbage collector sees a handful of arrays per
- * channel however many keys it holds, where a map of strings kept four objects per key alive for
- * the whole window, all of which the collector copied and marked.
+ * A key costs 30 bytes of entry, 8 of index and its own UTF-8 length, up to twice that while the
+ * arrays are between sizes, and no object at all: the garbage collector sees a handful of arrays
+ * per channel however many keys it holds, where a map of strings kept four objects per key alive
+ * for the whole window, all of which the collector copied and marked. The arrays grow by doubling
+ * and shrink again once at most an eighth of them is in use.
  *
  * <p>Keys are compared byte for byte, never by hash alone. The hash is seeded per table, so keys
  * cannot be chosen in advance to collide. Not thread-safe: the owning stream's monitor guards it.
  */
 final class KeyTable {
+    /** The arena's largest size (the largest power of two an array can have). */
+    static final int MAX_ARENA_BYTES = 1 << 30;
     private static final int INITIAL_ENTRIES = 16;
     private static final int INITIAL_ARENA = 1024;
 
     private final long seed = ThreadLocalRandom.current().nextLong();
+    /** Tests only: replaces the hash (for example by a constant, to make every key collide). */
+    private final ToIntFunction<byte[]> hashForTests;
+    private final int maxArenaBytes;
 
     // Entries, FIFO: sequence numbers head <= s < tail live at slot (s & entryMask).
     private int[] hashes;
@@ -46,7 +53,17 @@ final class KeyTable {
     private int indexMask;
 
     KeyTable() {
-        allocate(INITIAL_ENTRIES, INITIAL_ARENA);
+        this(null, MAX_ARENA_BYTES);
+    }
+
+    /** Tests: a replacement hash (null = the seeded one) and a smaller arena limit (a power of two). */
+    KeyTable(ToIntFunction<byte[]> hashForTests, int maxArenaBytes) {
+        if (Integer.bitCount(maxArenaBytes) != 1 || maxArenaBytes < INITIAL_ARENA) {
+            throw new IllegalArgumentException("arena limit must be a power of two >= " + INITIAL_ARENA);
+        }
+        this.hashForTests = hashForTests;
+        this.maxArenaBytes = maxArenaBytes;
+        rebuild(INITIAL_ENTRIES, INITIAL_ARENA);
     }
 
     int size() {
@@ -74,13 +91,24 @@ final class KeyTable {
         return slot < 0 ? -1 : offsets[slot];
     }
 
-    /** Adds a key that {@link #find} does not hold; {@code expiresAt} must not precede the newest key's. */
+    /** Whether the arena has room for one more key of {@code keyBytes} (it never grows past its limit). */
+    boolean fits(int keyBytes) {
+        return keyBytes <= Short.MAX_VALUE && arenaTail - arenaHead + keyBytes <= maxArenaBytes;
+    }
+
+    /**
+     * Adds a key that {@link #find} does not hold and that {@link #fits}; {@code expiresAt} must
+     * not precede the newest key's. Either the key is added or, when memory runs out while the
+     * arrays grow, the table is left exactly as it was.
+     */
     void add(byte[] key, long offset, long expiresAt) {
-        if (key.length > Short.MAX_VALUE) {
-            throw new IllegalArgumentException("key of " + key.length + " bytes");
+        if (!fits(key.length)) {
+            throw new IllegalStateException("no room for a key of " + key.length + " bytes");
         }
-        if (size() == entryMask + 1 || arenaTail - arenaHead + key.length > arena.length) {
-            grow(key.length);
+        long arenaNeeded = arenaTail - arenaHead + key.length;
+        if (size() == entryMask + 1 || arenaNeeded > arena.length) {
+            int entries = size() == entryMask + 1 ? (entryMask + 1) * 2 : entryMask + 1;
+            rebuild(entries, (int) Math.min(maxArenaBytes, powerOfTwoAtLeast(arenaNeeded, arena.length)));
         }
         int h = hash(key);
         int slot = (int) (tail & entryMask);
@@ -109,11 +137,25 @@ final class KeyTable {
             arenaHead = head < tail ? keyAt[(int) (head & entryMask)] : arenaTail;
             removed++;
         }
-        if (head == tail && entryMask + 1 > INITIAL_ENTRIES) {
-            // Emptied after a burst: give the big arrays back.
-            allocate(INITIAL_ENTRIES, INITIAL_ARENA);
+        if (removed > 0) {
+            shrinkIfSparse();
         }
         return removed;
+    }
+
+    /** After a burst: give memory back once at most an eighth of the entries or of the arena is used. */
+    private void shrinkIfSparse() {
+        int entries = entryMask + 1;
+        long bytes = arenaTail - arenaHead;
+        int wantEntries = Math.max(INITIAL_ENTRIES, (int) powerOfTwoAtLeast(4L * size(), 1));
+        int wantArena = (int) Math.max(INITIAL_ARENA, powerOfTwoAtLeast(4 * bytes, 1));
+        if (wantEntries * 2 <= entries || wantArena * 2L <= arena.length) {
+            try {
+                rebuild(Math.min(entries, wantEntries), Math.min(arena.length, wantArena));
+            } catch (OutOfMemoryError e) {
+                // Shrinking is an optimisation: keep the bigger arrays (rebuild changed nothing).
+            }
+        }
     }
 
     private int slotOf(byte[] key, int h) {
@@ -166,6 +208,9 @@ final class KeyTable {
     }
 
     private int hash(byte[] key) {
+        if (hashForTests != null) {
+            return hashForTests.applyAsInt(key);
+        }
         long h = seed ^ key.length;
         for (byte b : key) {
             h = (h ^ (b & 0xff)) * 0x9E3779B97F4A7C15L;
@@ -175,66 +220,57 @@ final class KeyTable {
         return (int) (h ^ (h >>> 32));
     }
 
-    /** Doubles whatever is too small for one more key of {@code keyBytes}, keeping every entry. */
-    private void grow(int keyBytes) {
-        int entries = entryMask + 1;
-        if (size() == entries) {
-            entries *= 2;
+    private static long powerOfTwoAtLeast(long n, long from) {
+        long p = Math.max(1, from);
+        while (p < n) {
+            p *= 2;
         }
-        int arenaSize = arena.length;
-        while (arenaTail - arenaHead + keyBytes > arenaSize) {
-            arenaSize *= 2;
-        }
-        int[] oldHashes = hashes;
-        long[] oldOffsets = offsets;
-        long[] oldExpires = expires;
-        long[] oldKeyAt = keyAt;
-        short[] oldLength = keyLength;
-        int oldMask = entryMask;
-        byte[] oldArena = arena;
-        int oldArenaMask = arenaMask;
-        long from = head;
-        long to = tail;
-        allocate(entries, arenaSize);
-        // Absolute sequence numbers and arena positions stay; only where they land in the arrays moves.
-        head = from;
-        tail = to;
-        arenaHead = from < to ? oldKeyAt[(int) (from & oldMask)] : 0;
-        arenaTail = arenaHead;
-        for (long s = from; s < to; s++) {
-            int o = (int) (s & oldMask);
-            int n = (int) (s & entryMask);
-            hashes[n] = oldHashes[o];
-            offsets[n] = oldOffsets[o];
-            expires[n] = oldExpires[o];
-            keyAt[n] = oldKeyAt[o];
-            keyLength[n] = oldLength[o];
-            for (int i = 0; i < oldLength[o]; i++) {
-                arena[(int) ((oldKeyAt[o] + i) & arenaMask)] = oldArena[(int) ((oldKeyAt[o] + i) & oldArenaMask)];
-            }
-            arenaTail = oldKeyAt[o] + oldLength[o];
-            int cell = hashes[n] & indexMask;
-            while (index[cell] != 0) {
-                cell = (cell + 1) & indexMask;
-            }
-            index[cell] = n + 1;
-        }
+        return p;
     }
 
-    private void allocate(int entries, int arenaSize) {
-        hashes = new int[entries];
-        offsets = new long[entries];
-        expires = new long[entries];
-        keyAt = new long[entries];
-        keyLength = new short[entries];
-        entryMask = entries - 1;
-        arena = new byte[arenaSize];
-        arenaMask = arenaSize - 1;
-        index = new int[entries * 2];
-        indexMask = entries * 2 - 1;
-        head = 0;
-        tail = 0;
-        arenaHead = 0;
-        arenaTail = 0;
+    /**
+     * Moves every entry into arrays of {@code entries} slots (at least the live count) and an arena
+     * of {@code arenaSize} bytes (at least the live bytes), both powers of two. Absolute sequence
+     * numbers and arena positions stay; only where they land in the arrays moves. All new arrays
+     * are allocated before any field changes, so an OutOfMemoryError leaves the table intact.
+     */
+    private void rebuild(int entries, int arenaSize) {
+        int[] newHashes = new int[entries];
+        long[] newOffsets = new long[entries];
+        long[] newExpires = new long[entries];
+        long[] newKeyAt = new long[entries];
+        short[] newLength = new short[entries];
+        byte[] newArena = new byte[arenaSize];
+        int[] newIndex = new int[entries * 2];
+        int newMask = entries - 1;
+        int newArenaMask = arenaSize - 1;
+        int newIndexMask = entries * 2 - 1;
+        for (long s = head; s < tail; s++) {
+            int o = (int) (s & entryMask);
+            int n = (int) (s & newMask);
+            newHashes[n] = hashes[o];
+            newOffsets[n] = offsets[o];
+            newExpires[n] = expires[o];
+            newKeyAt[n] = keyAt[o];
+            newLength[n] = keyLength[o];
+            for (int i = 0; i < keyLength[o]; i++) {
+                newArena[(int) ((keyAt[o] + i) & newArenaMask)] = arena[(int) ((keyAt[o] + i) & arenaMask)];
+            }
+            int cell = newHashes[n] & newIndexMask;
+            while (newIndex[cell] != 0) {
+                cell = (cell + 1) & newIndexMask;
+            }
+            newIndex[cell] = n + 1;
+        }
+        hashes = newHashes;
+        offsets = newOffsets;
+        expires = newExpires;
+        keyAt = newKeyAt;
+        keyLength = newLength;
+        entryMask = newMask;
+        arena = newArena;
+        arenaMask = newArenaMask;
+        index = newIndex;
+        indexMask = newIndexMask;
     }
 }

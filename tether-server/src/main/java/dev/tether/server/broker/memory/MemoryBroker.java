@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
@@ -39,7 +39,7 @@ public final class MemoryBroker implements Broker {
     private final Duration dedupWindow;
     private final int maxKeysPerChannel;
     /** Idempotency keys remembered over all streams; streams add and remove under their own monitor. */
-    private final AtomicLong keys = new AtomicLong();
+    private final LongAdder keys = new LongAdder();
     private final Duration idleRelease;
     private final Clock clock;
     private final DeadlineSweeper sweeper;
@@ -93,12 +93,12 @@ public final class MemoryBroker implements Broker {
     }
 
     void keysAdded(int delta) {
-        keys.addAndGet(delta);
+        keys.add(delta);
     }
 
     @Override
     public long rememberedKeys() {
-        return keys.get();
+        return keys.sum();
     }
 
     void appended(String channel, long top) {

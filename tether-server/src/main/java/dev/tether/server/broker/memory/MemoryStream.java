@@ -71,9 +71,12 @@ final class MemoryStream implements ChannelStream {
                 if (seen >= 0) {
                     return CompletableFuture.completedFuture(new AppendResult(seen, epoch, true));
                 }
-                if (keys.size() >= maxKeys) {
-                    return CompletableFuture.failedFuture(new KeyLimitException(channel, maxKeys,
-                            Math.max(1, keys.oldestExpiry() - now)));
+                if (keys.size() >= maxKeys || !keys.fits(key.length)) {
+                    String reason = keys.size() >= maxKeys
+                            ? "it remembers " + maxKeys + " publish keys (dedup-max-keys)"
+                            : "its publish keys fill " + (KeyTable.MAX_ARENA_BYTES >> 20) + " MiB";
+                    long retryAfter = keys.size() > 0 ? Math.max(1, keys.oldestExpiry() - now) : 1;
+                    return CompletableFuture.failedFuture(new KeyLimitException(channel, reason, retryAfter));
                 }
             }
             offset = top + 1;

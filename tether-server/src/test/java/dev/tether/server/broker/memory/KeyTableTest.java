@@ -1,6 +1,7 @@
 package dev.tether.server.broker.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -61,52 +62,55 @@ class KeyTableTest {
     @Test
     void agreesWithAMapModelOverManyRandomOperations() {
         for (long seed = 1; seed <= 4; seed++) {
-            Random random = new Random(seed);
-            KeyTable t = new KeyTable();
-            LinkedHashMap<String, long[]> model = new LinkedHashMap<>();
-            List<String> recent = new ArrayList<>();
-            long now = 0;
-            long offset = 0;
-            long newest = 0;
-            for (int step = 0; step < 60_000; step++) {
-                int op = random.nextInt(100);
-                if (op < 55) {
-                    String key = randomKey(random);
-                    if (!model.containsKey(key)) {
-                        long expiresAt = now + 1 + random.nextInt(3_000);
-                        // Expiry follows insertion order (one dedup window for all): never earlier than the newest.
-                        expiresAt = Math.max(expiresAt, newest);
-                        newest = expiresAt;
-                        t.add(KeyTable.bytes(key), ++offset, expiresAt);
-                        model.put(key, new long[] {offset, expiresAt});
-                        recent.add(key);
-                    }
-                } else if (op < 85) {
-                    String key = !recent.isEmpty() && random.nextBoolean()
-                            ? recent.get(random.nextInt(recent.size())) : randomKey(random);
-                    long[] expected = model.get(key);
-                    assertThat(t.find(KeyTable.bytes(key))).as("seed %d step %d key %s", seed, step, key)
-                            .isEqualTo(expected == null ? -1 : expected[0]);
-                } else {
-                    now += random.nextInt(op < 99 ? 200 : 5_000);
-                    int removed = 0;
-                    for (Iterator<long[]> it = model.values().iterator(); it.hasNext() && it.next()[1] <= now; ) {
-                        it.remove();
-                        removed++;
-                    }
-                    assertThat(t.expire(now)).as("seed %d step %d", seed, step).isEqualTo(removed);
+            differential(new KeyTable(), seed, 60_000);
+        }
+    }
+
+    private static void differential(KeyTable t, long seed, int steps) {
+        Random random = new Random(seed);
+        LinkedHashMap<String, long[]> model = new LinkedHashMap<>();
+        List<String> recent = new ArrayList<>();
+        long now = 0;
+        long offset = 0;
+        long newest = 0;
+        for (int step = 0; step < steps; step++) {
+            int op = random.nextInt(100);
+            if (op < 55) {
+                String key = randomKey(random);
+                if (!model.containsKey(key)) {
+                    long expiresAt = now + 1 + random.nextInt(3_000);
+                    // Expiry follows insertion order (one dedup window for all): never earlier than the newest.
+                    expiresAt = Math.max(expiresAt, newest);
+                    newest = expiresAt;
+                    t.add(KeyTable.bytes(key), ++offset, expiresAt);
+                    model.put(key, new long[] {offset, expiresAt});
+                    recent.add(key);
                 }
-                assertThat(t.size()).isEqualTo(model.size());
-                if (!model.isEmpty()) {
-                    assertThat(t.oldestExpiry()).isEqualTo(model.values().iterator().next()[1]);
+            } else if (op < 85) {
+                String key = !recent.isEmpty() && random.nextBoolean()
+                        ? recent.get(random.nextInt(recent.size())) : randomKey(random);
+                long[] expected = model.get(key);
+                assertThat(t.find(KeyTable.bytes(key))).as("seed %d step %d key %s", seed, step, key)
+                        .isEqualTo(expected == null ? -1 : expected[0]);
+            } else {
+                now += random.nextInt(op < 99 ? 200 : 5_000);
+                int removed = 0;
+                for (Iterator<long[]> it = model.values().iterator(); it.hasNext() && it.next()[1] <= now; ) {
+                    it.remove();
+                    removed++;
                 }
-                if (recent.size() > 5_000) {
-                    recent.subList(0, 2_500).clear();
-                }
+                assertThat(t.expire(now)).as("seed %d step %d", seed, step).isEqualTo(removed);
             }
-            for (Map.Entry<String, long[]> e : model.entrySet()) {
-                assertThat(t.find(KeyTable.bytes(e.getKey()))).isEqualTo(e.getValue()[0]);
+            assertThat(t.size()).isEqualTo(model.size());
+            if (!model.isEmpty()) {
+                assertThat(t.oldestExpiry()).isEqualTo(model.values().iterator().next()[1]);
             }
+            if (recent.size() > 5_000) {
+                recent.subList(0, 2_500).clear();
+            }
+        }
+        for (Map.Entry<String, long[]> e : model.entrySet()) {
+            assertThat(t.find(KeyTable.bytes(e.getKey()))).isEqualTo(e.getValue()[0]);
         }
     }
 
@@ -145,6 +149,61 @@ class KeyTableTest {
         // 1,000 keys of ~17 bytes: entries 2,048 x 30 B, index 4,096 x 4 B, arena 32 KiB at most.
         assertThat(peak).isLessThanOrEqualTo(2_048 * 30 + 4_096 * 4 + 32_768);
         assertThat(table.footprintBytes()).isEqualTo(peak);
+    }
+
+    @Test
+    void keysWhoseHashesAllCollideAreStillToldApartByTheirBytes() {
+        KeyTable colliding = new KeyTable(k -> 42, KeyTable.MAX_ARENA_BYTES);
+        for (int i = 0; i < 300; i++) {
+            colliding.add(KeyTable.bytes("k" + i), i, 1_000 + i);
+        }
+        for (int i = 0; i < 300; i++) {
+            assertThat(colliding.find(KeyTable.bytes("k" + i))).isEqualTo(i);
+        }
+        assertThat(colliding.find(KeyTable.bytes("k300"))).isEqualTo(-1);
+        assertThat(colliding.find(KeyTable.bytes("j0"))).as("same length, other bytes").isEqualTo(-1);
+        assertThat(colliding.expire(1_149)).isEqualTo(150);
+        for (int i = 0; i < 300; i++) {
+            assertThat(colliding.find(KeyTable.bytes("k" + i))).isEqualTo(i < 150 ? -1 : i);
+        }
+    }
+
+    @Test
+    void agreesWithTheModelWhenAWeakHashPutsManyKeysInOneRun() {
+        // Hash = length: long probe runs, so every removal shifts entries back across the run.
+        differential(new KeyTable(k -> k.length, KeyTable.MAX_ARENA_BYTES), 99, 20_000);
+    }
+
+    @Test
+    void theArenaStopsAtItsLimitInsteadOfGrowing() {
+        KeyTable small = new KeyTable(null, 4096);
+        byte[] key = new byte[100];
+        int added = 0;
+        while (small.fits(key.length)) {
+            key[0] = (byte) added;
+            key[1] = (byte) (added >> 8);
+            small.add(key.clone(), added, 1_000 + added);
+            added++;
+        }
+        assertThat(added).isEqualTo(40);
+        assertThatThrownBy(() -> small.add(new byte[100], 99, 5_000)).isInstanceOf(IllegalStateException.class);
+        assertThat(small.expire(1_000)).isEqualTo(1);
+        assertThat(small.fits(100)).isTrue();
+    }
+
+    @Test
+    void theArraysShrinkAgainAfterABurst() {
+        int n = 100_000;
+        for (int i = 0; i < n; i++) {
+            table.add(KeyTable.bytes("burst-key-" + i), i, i);
+        }
+        long big = table.footprintBytes();
+        assertThat(table.expire(n - 11)).isEqualTo(n - 10);
+        assertThat(table.size()).isEqualTo(10);
+        assertThat(table.footprintBytes()).isLessThan(big / 100);
+        for (int i = n - 10; i < n; i++) {
+            assertThat(table.find(KeyTable.bytes("burst-key-" + i))).isEqualTo(i);
+        }
     }
 
     /** 1 to 128 chars, sometimes multi-byte, from a small alphabet so that keys repeat. */

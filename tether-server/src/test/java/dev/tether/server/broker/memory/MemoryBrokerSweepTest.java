@@ -53,4 +53,24 @@ class MemoryBrokerSweepTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> !broker.sweepPending());
         }
     }
+
+    @Test
+    void rememberedKeysAreCountedAndUncountedByAppendsAndByTheSweep() {
+        try (ChannelStream a = broker.open("keys-a"); ChannelStream b = broker.open("keys-b")) {
+            a.append(keyed("1", "k-1")).join();
+            a.append(keyed("2", "k-2")).join();
+            b.append(keyed("3", "k-1")).join();
+            a.append(keyed("2", "k-2")).join(); // a duplicate adds no key
+            assertThat(broker.rememberedKeys()).isEqualTo(3);
+            clock.advance(201); // past the 200 ms dedup window
+            a.append(req("4")).join(); // an append expires its own channel's keys first
+            assertThat(broker.rememberedKeys()).isEqualTo(1);
+            // nobody appends to b again: the sweep expires its key
+            await().atMost(Duration.ofSeconds(5)).until(() -> broker.rememberedKeys() == 0);
+        }
+    }
+
+    private static AppendRequest keyed(String data, String key) {
+        return new AppendRequest(data.getBytes(StandardCharsets.UTF_8), key, "u", "c-1");
+    }
 }
