@@ -6,7 +6,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.PlatformDependent;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -49,31 +48,80 @@ public final class Publication {
         this.timestamp = timestamp;
         this.fromUser = fromUser;
         this.fromClient = fromClient;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(data.length + channel.length() + 96);
-        out.writeBytes(new byte[MAX_HEADER]);
-        out.writeBytes(PUB_PREFIX);
-        out.writeBytes(Json.quote(channel));
-        ascii(out, ",\"offset\":" + offset + ",\"data\":");
-        this.dataStart = out.size() - MAX_HEADER; // relative to the push JSON
+        // Sized exactly, then written once into the direct buffer: no intermediate array, no copy.
+        byte[] quotedChannel = Json.quote(channel);
+        byte[] quotedUser = fromClient == null ? null : Json.quote(fromUser == null ? "" : fromUser);
+        byte[] quotedClient = fromClient == null ? null : Json.quote(fromClient);
+        int beforeData = PUB_PREFIX.length + quotedChannel.length + OFFSET_FIELD.length + digits(offset) + DATA_FIELD.length;
+        int push = beforeData + data.length
+                + (fromClient == null ? 0 : FROM_USER_FIELD.length + quotedUser.length + FROM_CLIENT_FIELD.length
+                        + quotedClient.length + 1)
+                + TS_FIELD.length + digits(timestamp) + 1;
+        this.dataStart = beforeData;
         this.dataLength = data.length;
-        out.writeBytes(data);
-        if (fromClient != null) {
-            ascii(out, ",\"from\":{\"user\":");
-            out.writeBytes(Json.quote(fromUser == null ? "" : fromUser));
-            ascii(out, ",\"client\":");
-            out.writeBytes(Json.quote(fromClient));
-            out.write('}');
+        this.pushLength = push;
+        this.headerLength = textHeaderLength(push);
+        ByteBuffer out = ByteBuffer.allocateDirect(headerLength + push + 1);
+        out.put((byte) 0x81);
+        if (push < 126) {
+            out.put((byte) push);
+        } else if (push < 65536) {
+            out.put((byte) 126).putShort((short) push);
+        } else {
+            out.put((byte) 127).putLong(push);
         }
-        ascii(out, ",\"ts\":" + timestamp + "}");
-        out.write('\n');
-        byte[] bytes = out.toByteArray();
-        this.pushLength = bytes.length - MAX_HEADER - 1;
-        this.headerLength = textHeaderLength(pushLength);
-        int header = MAX_HEADER - headerLength;
-        writeTextHeader(Unpooled.wrappedBuffer(bytes).writerIndex(header), pushLength);
-        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length - header).put(bytes, header, bytes.length - header).flip();
-        this.wire = PlatformDependent.hasUnsafe() ? new SharedDirectBuf(direct)
-                : Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
+        out.put(PUB_PREFIX).put(quotedChannel).put(OFFSET_FIELD);
+        putDigits(out, offset);
+        out.put(DATA_FIELD).put(data);
+        if (fromClient != null) {
+            out.put(FROM_USER_FIELD).put(quotedUser).put(FROM_CLIENT_FIELD).put(quotedClient).put((byte) '}');
+        }
+        out.put(TS_FIELD);
+        putDigits(out, timestamp);
+        out.put((byte) '}').put((byte) '\n').flip();
+        this.wire = PlatformDependent.hasUnsafe() ? new SharedDirectBuf(out)
+                : Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(out));
+    }
+
+    private static final byte[] OFFSET_FIELD = ascii(",\"offset\":");
+    private static final byte[] DATA_FIELD = ascii(",\"data\":");
+    private static final byte[] FROM_USER_FIELD = ascii(",\"from\":{\"user\":");
+    private static final byte[] FROM_CLIENT_FIELD = ascii(",\"client\":");
+    private static final byte[] TS_FIELD = ascii(",\"ts\":");
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Characters of {@code v} in decimal, with a sign when negative. */
+    static int digits(long v) {
+        if (v < 0) {
+            return v == Long.MIN_VALUE ? 20 : 1 + digits(-v);
+        }
+        int n = 1;
+        for (long limit = 10; n < 19 && v >= limit; limit *= 10) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Writes {@code v} in decimal ASCII, exactly {@link #digits} bytes. */
+    private static void putDigits(ByteBuffer out, long v) {
+        if (v == Long.MIN_VALUE) {
+            out.put(ascii(Long.toString(v)));
+            return;
+        }
+        if (v < 0) {
+            out.put((byte) '-');
+            v = -v;
+        }
+        int n = digits(v);
+        int at = out.position();
+        for (int i = n - 1; i >= 0; i--) {
+            out.put(at + i, (byte) ('0' + v % 10));
+            v /= 10;
+        }
+        out.position(at + n);
     }
 
     /**
@@ -128,10 +176,6 @@ public final class Publication {
             out.writeByte(127);
             out.writeLong(payloadLength);
         }
-    }
-
-    private static void ascii(ByteArrayOutputStream out, String s) {
-        out.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
     }
 
     public String channel() {

@@ -107,6 +107,27 @@ class PublicationTest {
         assertThat(p.dataJson()).isEqualTo("{\"s\":\"" + "x".repeat(size) + "\"}");
     }
 
+    /** Offsets and times of every decimal width (and a negative time), with and without {@code from}. */
+    @ParameterizedTest
+    @ValueSource(longs = {0, 1, 9, 10, 99, 100, 12_345, 999_999_999_999L, 1_000_000_000_000_000_000L, Long.MAX_VALUE, -1, -42,
+            Long.MIN_VALUE})
+    void pushIsExactlyTheDocumentedJson(long n) {
+        long offset = Math.max(0, n);
+        String data = "{\"t\":\"\u00e9\\\"\"}";
+        Publication withFrom = new Publication("chat:a\"b", offset, n, data.getBytes(StandardCharsets.UTF_8), "al\\ice", "c-1");
+        assertThat(withFrom.push().toString(StandardCharsets.UTF_8)).isEqualTo("{\"op\":\"pub\",\"channel\":\"chat:a\\\"b\","
+                + "\"offset\":" + offset + ",\"data\":" + data + ",\"from\":{\"user\":\"al\\\\ice\",\"client\":\"c-1\"},\"ts\":" + n + "}");
+        Publication serverSide = new Publication("news", offset, n, "1".getBytes(StandardCharsets.UTF_8), null, null);
+        assertThat(serverSide.push().toString(StandardCharsets.UTF_8))
+                .isEqualTo("{\"op\":\"pub\",\"channel\":\"news\",\"offset\":" + offset + ",\"data\":1,\"ts\":" + n + "}");
+        assertThat(serverSide.dataJson()).isEqualTo("1");
+        assertThat(withFrom.dataJson()).isEqualTo(data);
+        io.netty.buffer.ByteBuf line = withFrom.line();
+        assertThat(line.getByte(line.writerIndex() - 1)).isEqualTo((byte) '\n');
+        assertThat(line.readableBytes()).isEqualTo(withFrom.pushLength() + 1);
+        assertThat(Publication.digits(n)).isEqualTo(Long.toString(n).length());
+    }
+
     private static Publication publication(int size, long offset) {
         byte[] data = ("{\"s\":\"" + "x".repeat(size) + "\"}").getBytes(StandardCharsets.UTF_8);
         return new Publication("room:1", offset, 1_700_000_000_000L, data, "alice", "c1");
