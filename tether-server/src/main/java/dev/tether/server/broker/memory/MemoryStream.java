@@ -34,8 +34,11 @@ final class MemoryStream implements ChannelStream {
     private volatile Publication[] ring = new Publication[INITIAL_RING];
     private volatile long top;
     private volatile long first = 1;
-    /** Guarded by this: idempotency keys in arrival order, so the oldest expire first. */
-    private final KeyTable keys = new KeyTable();
+    /**
+     * Guarded by this: idempotency keys in arrival order, so the oldest expire first; null while
+     * the channel remembers none (most channels never see a key: no arrays for them).
+     */
+    private KeyTable keys;
     /** Guarded by this: open handles; the channel is released only when none are left. */
     private int handles;
     private long lastUsedMillis;
@@ -67,6 +70,9 @@ final class MemoryStream implements ChannelStream {
             expireKeys(now);
             byte[] key = request.key() == null ? null : KeyTable.bytes(request.key());
             if (key != null) {
+                if (keys == null) {
+                    keys = new KeyTable();
+                }
                 long seen = keys.find(key);
                 if (seen >= 0) {
                     return CompletableFuture.completedFuture(new AppendResult(seen, epoch, true));
@@ -114,10 +120,20 @@ final class MemoryStream implements ChannelStream {
     }
 
     private void expireKeys(long now) {
+        if (keys == null) {
+            return;
+        }
         int removed = keys.expire(now);
         if (removed > 0) {
             broker.keysAdded(-removed);
         }
+        if (keys.size() == 0) {
+            keys = null;
+        }
+    }
+
+    private int keyCount() {
+        return keys == null ? 0 : keys.size();
     }
 
     /** Drops publications older than the history age. */
@@ -193,7 +209,7 @@ final class MemoryStream implements ChannelStream {
                 d = p.timestamp() + historyAgeMillis;
             }
         }
-        if (keys.size() > 0) {
+        if (keyCount() > 0) {
             d = Math.min(d, keys.oldestExpiry());
         } else if (handles == 0 && first > top) {
             d = Math.min(d, lastUsedMillis + idleReleaseMillis);
@@ -203,7 +219,7 @@ final class MemoryStream implements ChannelStream {
 
     /** Milliseconds this channel has been releasable: no handles, no history; else 0. */
     synchronized long idleSince(long now) {
-        if (handles > 0 || first <= top || keys.size() > 0) {
+        if (handles > 0 || first <= top || keyCount() > 0) {
             return 0;
         }
         return now - lastUsedMillis;
