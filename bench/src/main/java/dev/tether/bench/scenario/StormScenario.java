@@ -96,10 +96,8 @@ public final class StormScenario implements Callable<Integer> {
             // CPU from the cut until all recovered (or the deadline), in % of one core: a generator
             // near 100 % cannot keep its reconnect schedule, and the times above are partly its own.
             double stormSeconds = (atRecovered.nanos() - atCut.nanos()) / 1e9;
-            r.put("serverCpuPercentDuringStorm", Report.round(100 * (atRecovered.server().cpuTicks() - atCut.server().cpuTicks())
-                    / (double) ProcStats.TICKS_PER_SECOND / stormSeconds, 1));
-            r.put("generatorCpuPercentDuringStorm", Report.round(100 * (atRecovered.generatorTicks() - atCut.generatorTicks())
-                    / (double) ProcStats.TICKS_PER_SECOND / stormSeconds, 1));
+            r.put("serverCpuPercentDuringStorm", cpuPercent(atCut.server().cpuTicks(), atRecovered.server().cpuTicks(), stormSeconds));
+            r.put("generatorCpuPercentDuringStorm", cpuPercent(atCut.generatorTicks(), atRecovered.generatorTicks(), stormSeconds));
             r.putAll(v);
             r.put("redelivered", fleet.verify(tops, 0).redelivered());
             report.put("tether", r);
@@ -115,6 +113,14 @@ public final class StormScenario implements Callable<Integer> {
         }
         report.print(System.out, common.jsonOut);
         return 0;
+    }
+
+    /** % of one core between two tick readings; -1 when either is unknown (-1, e.g. no server pid). */
+    static double cpuPercent(long ticksBefore, long ticksAfter, double seconds) {
+        if (ticksBefore < 0 || ticksAfter < 0 || seconds <= 0) {
+            return -1;
+        }
+        return Report.round(100 * (ticksAfter - ticksBefore) / (double) ProcStats.TICKS_PER_SECOND / seconds, 1);
     }
 
     private static Map<String, Object> percentiles(Histogram h) {

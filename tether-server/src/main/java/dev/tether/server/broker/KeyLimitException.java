@@ -2,8 +2,9 @@ package dev.tether.server.broker;
 
 /**
  * An append with a new idempotency key was refused: the channel already remembers as many keys as
- * it may within the dedup window. Nothing was stored; the same publish (same key) succeeds once the
- * oldest key has expired, {@link #retryAfterMillis()} from now. A resend of a key the channel
+ * it may within the dedup window. Nothing was stored; the same publish (same key) may succeed once
+ * the oldest key has expired, {@link #retryAfterMillis()} from now (other publishers may take the
+ * place first, so a client keeps retrying within its own timeout). A resend of a key the channel
  * remembers is never refused (it is answered as a duplicate).
  */
 public final class KeyLimitException extends RuntimeException {

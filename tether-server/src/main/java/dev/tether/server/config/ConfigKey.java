@@ -55,7 +55,8 @@ public enum ConfigKey {
     DEDUP_WINDOW(DURATION, "5m", "How long a publish key is remembered, making a resend with that key a no-op.",
             (b, v) -> b.dedupWindow((Duration) v)),
     DEDUP_MAX_KEYS(INT, "1000000", "Publish keys one channel remembers at once, 1 to 10000000 (about 40 bytes of"
-            + " heap each plus the key's UTF-8 length, up to twice that while arrays grow); a publish with a new key beyond that is refused with error 107 and retryAfter until the"
+            + " heap each plus the key's UTF-8 length; arrays are sized in powers of two, so up to about twice that);"
+            + " a publish with a new key beyond that is refused with error 107 and retryAfter until the"
             + " oldest key expires, so a key is never forgotten early. This caps keyed publishes per channel at"
             + " dedup-max-keys per dedup-window (1000000 per 5 min: 3333/s sustained).",
             (b, v) -> b.dedupMaxKeys((Integer) v)),

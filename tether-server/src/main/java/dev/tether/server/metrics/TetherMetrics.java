@@ -41,7 +41,7 @@ public final class TetherMetrics {
     public TetherMetrics() {
         counter("tether_publications", "publications stored", publications);
         counter("tether_publications_duplicate", "publishes answered from the idempotency window", duplicatePublications);
-        counter("tether_publish_key_limit_refusals", "publishes with a new key refused because the channel remembers dedup-max-keys keys",
+        counter("tether_publish_key_limit_refusals", "publishes with a new key refused because the channel remembers dedup-max-keys keys (or 1 GiB of them)",
                 keyLimitRefusals);
         counter("tether_deliveries", "publications written to subscriber sockets", deliveries);
         counter("tether_acks", "acknowledgements received", acks);

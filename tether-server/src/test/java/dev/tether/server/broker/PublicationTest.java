@@ -19,7 +19,7 @@ class PublicationTest {
 
     /** Data sizes that put the push on each side of the 7-bit, 16-bit and 64-bit length forms. */
     @ParameterizedTest
-    @ValueSource(ints = {0, 40, 50, 200, 65_400, 65_500, 70_000, 300_000})
+    @ValueSource(ints = {0, 10, 11, 40, 50, 200, 65_400, 65_420, 65_421, 65_500, 70_000, 300_000})
     void frameIsOneValidTextFrameHoldingThePush(int size) throws Exception {
         Publication p = publication(size, 7);
         TextWebSocketFrame frame = decode(p.frame());
