@@ -66,8 +66,8 @@ public final class TetherServer {
             throw e;
         }
         server.ready = true;
-        log.info("Tether listening on {} (WebSocket {}{}, {} transport)", server.url(), config.wsPath(),
-                config.echoPath() == null ? "" : ", echo " + config.echoPath(), transport.kind());
+        log.info("Tether listening on {} (WebSocket {}{}, {} transport, {} event loops)", server.url(), config.wsPath(),
+                config.echoPath() == null ? "" : ", echo " + config.echoPath(), transport.kind(), transport.ioThreads());
         return server;
     }
 
@@ -83,6 +83,11 @@ public final class TetherServer {
 
     public int port() {
         return transport.localAddress().getPort();
+    }
+
+    /** Event loops serving connections. */
+    public int ioThreads() {
+        return transport.ioThreads();
     }
 
     public boolean ready() {

@@ -97,6 +97,9 @@ public enum ConfigKey {
             (b, v) -> b.nodeName((String) v)),
     NATIVE_TRANSPORT(BOOLEAN, "true", "Use epoll when the platform has it; false = the portable NIO transport.",
             (b, v) -> b.nativeTransport((Boolean) v)),
+    IO_THREADS(INT, "0", "Event-loop threads that serve the connections, 0 to 1024; 0 = Netty's default, twice the"
+            + " CPUs the JVM may use (its container's CPU limit included).",
+            (b, v) -> b.ioThreads((Integer) v)),
     HTTP_IDLE_TIMEOUT(DURATION, "30s", "Time an HTTP connection may stay idle, or take to send its request,"
             + " before it is closed; does not apply once a WebSocket is open (that is the heartbeat's job).",
             (b, v) -> b.httpIdleTimeout((Duration) v));

@@ -58,10 +58,12 @@ public record TetherConfig(
         boolean allowAnonymous,
         String nodeName,
         boolean nativeTransport,
+        int ioThreads,
         Duration httpIdleTimeout) {
 
     static final int MAX_HISTORY_SIZE = 1_000_000;
     static final int MAX_DEDUP_KEYS = 10_000_000;
+    static final int MAX_IO_THREADS = 1024;
     /** An origin as browsers send it: scheme://host[:port], never a path or a trailing slash. */
     private static final Pattern ORIGIN = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://[^/?#\\s]+");
     private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
@@ -87,6 +89,7 @@ public record TetherConfig(
         positive(ConfigKey.PING_INTERVAL, pingInterval);
         positive(ConfigKey.PONG_TIMEOUT, pongTimeout);
         positive(ConfigKey.HTTP_IDLE_TIMEOUT, httpIdleTimeout);
+        between(ConfigKey.IO_THREADS, ioThreads, 0, MAX_IO_THREADS);
         positive(ConfigKey.CONNECT_TIMEOUT, connectTimeout);
         positive(ConfigKey.SESSION_TTL, sessionTtl);
         required(ConfigKey.HISTORY_SIZE, history);
@@ -210,6 +213,7 @@ public record TetherConfig(
         private boolean allowAnonymous;
         private String nodeName;
         private boolean nativeTransport;
+        private int ioThreads;
         private Duration httpIdleTimeout;
 
         /** Empty; only {@link ConfigKey#defaultsInto} starts here. */
@@ -245,6 +249,7 @@ public record TetherConfig(
             allowAnonymous = c.allowAnonymous;
             nodeName = c.nodeName;
             nativeTransport = c.nativeTransport;
+            ioThreads = c.ioThreads;
             httpIdleTimeout = c.httpIdleTimeout;
         }
 
@@ -254,7 +259,7 @@ public record TetherConfig(
                     connectTimeout, sessionTtl, new HistoryPolicy(historySize, historyAge), namespaces, dedupWindow,
                     dedupMaxKeys, window, maxFrameBytes, maxPublicationBytes, allowedOrigins, apiKey, shutdownDrain,
                     maxConnections, maxSubscriptionsPerConnection, maxPublishRate, writeBufferHighWaterMark,
-                    maxPendingWriteBytes, tokenSecret, allowAnonymous, nodeName, nativeTransport,
+                    maxPendingWriteBytes, tokenSecret, allowAnonymous, nodeName, nativeTransport, ioThreads,
                     httpIdleTimeout);
         }
 
@@ -414,6 +419,11 @@ public record TetherConfig(
 
         public Builder nativeTransport(boolean nativeTransport) {
             this.nativeTransport = nativeTransport;
+            return this;
+        }
+
+        public Builder ioThreads(int ioThreads) {
+            this.ioThreads = ioThreads;
             return this;
         }
 

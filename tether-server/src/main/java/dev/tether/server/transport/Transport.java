@@ -45,7 +45,12 @@ public final class Transport implements AutoCloseable {
         // Named threads: logs, thread dumps and per-thread CPU (the bench's heartbeat figure) can
         // tell the event loops apart from everything else in the process.
         this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tether-accept"), io);
-        this.workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory(IO_THREADS), io);
+        this.workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory(IO_THREADS), io);
+    }
+
+    /** Event loops serving connections ({@code io-threads}, or Netty's default when that is 0). */
+    public int ioThreads() {
+        return ((MultiThreadIoEventLoopGroup) workers).executorCount();
     }
 
     /** Netty's default sizes: a read buffer starts at 2 KiB and adapts between 64 B and 64 KiB. */

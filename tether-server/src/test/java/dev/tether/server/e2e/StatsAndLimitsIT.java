@@ -88,4 +88,20 @@ class StatsAndLimitsIT {
         }
         assertThat(h.ok(c, "publish", "\"channel\":\"alive\",\"data\":1").get("offset").asLong()).isEqualTo(1);
     }
+
+    @Test
+    void ioThreadsSetsTheEventLoopsAndZeroLeavesNettysDefault() throws Exception {
+        assertThat(h.server().ioThreads()).isEqualTo(2 * io.netty.util.NettyRuntime.availableProcessors());
+        TetherServer one = h.server(b -> b.ioThreads(1));
+        assertThat(one.ioThreads()).isEqualTo(1);
+        // Every connection on the one loop: a publication still reaches every subscriber.
+        WsTestClient pub = h.connected(one);
+        WsTestClient a = h.connected(one);
+        WsTestClient b = h.connected(one);
+        h.ok(a, "subscribe", "\"channel\":\"one-loop\"");
+        h.ok(b, "subscribe", "\"channel\":\"one-loop\"");
+        h.ok(pub, "publish", "\"channel\":\"one-loop\",\"data\":7");
+        assertThat(h.nextPub(a).get("data").asInt()).isEqualTo(7);
+        assertThat(h.nextPub(b).get("data").asInt()).isEqualTo(7);
+    }
 }
