@@ -66,8 +66,9 @@ public final class TetherServer {
             throw e;
         }
         server.ready = true;
-        log.info("Tether listening on {} (WebSocket {}{}, {} transport, {} event loops)", server.url(), config.wsPath(),
-                config.echoPath() == null ? "" : ", echo " + config.echoPath(), transport.kind(), transport.ioThreads());
+        int loops = transport.ioThreads();
+        log.info("Tether listening on {} (WebSocket {}{}, {} transport, {} event loop{})", server.url(), config.wsPath(),
+                config.echoPath() == null ? "" : ", echo " + config.echoPath(), transport.kind(), loops, loops == 1 ? "" : "s");
         return server;
     }
 
