@@ -61,26 +61,20 @@ public final class Publication {
         this.dataLength = data.length;
         this.pushLength = push;
         this.headerLength = textHeaderLength(push);
-        ByteBuffer out = ByteBuffer.allocateDirect(headerLength + push + 1);
-        out.put((byte) 0x81);
-        if (push < 126) {
-            out.put((byte) push);
-        } else if (push < 65536) {
-            out.put((byte) 126).putShort((short) push);
-        } else {
-            out.put((byte) 127).putLong(push);
-        }
-        out.put(PUB_PREFIX).put(quotedChannel).put(OFFSET_FIELD);
-        putDigits(out, offset);
-        out.put(DATA_FIELD).put(data);
+        ByteBuffer memory = ByteBuffer.allocateDirect(headerLength + push + 1);
+        ByteBuf out = (PlatformDependent.hasUnsafe() ? new SharedDirectBuf(memory) : Unpooled.wrappedBuffer(memory)).clear();
+        writeTextHeader(out, push);
+        out.writeBytes(PUB_PREFIX).writeBytes(quotedChannel).writeBytes(OFFSET_FIELD);
+        writeDigits(out, offset);
+        out.writeBytes(DATA_FIELD).writeBytes(data);
         if (fromClient != null) {
-            out.put(FROM_USER_FIELD).put(quotedUser).put(FROM_CLIENT_FIELD).put(quotedClient).put((byte) '}');
+            out.writeBytes(FROM_USER_FIELD).writeBytes(quotedUser).writeBytes(FROM_CLIENT_FIELD).writeBytes(quotedClient)
+                    .writeByte('}');
         }
-        out.put(TS_FIELD);
-        putDigits(out, timestamp);
-        out.put((byte) '}').put((byte) '\n').flip();
-        this.wire = PlatformDependent.hasUnsafe() ? new SharedDirectBuf(out)
-                : Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(out));
+        out.writeBytes(TS_FIELD);
+        writeDigits(out, timestamp);
+        out.writeByte('}').writeByte('\n');
+        this.wire = out instanceof SharedDirectBuf ? out : Unpooled.unreleasableBuffer(out);
     }
 
     private static final byte[] OFFSET_FIELD = ascii(",\"offset\":");
@@ -106,22 +100,22 @@ public final class Publication {
     }
 
     /** Writes {@code v} in decimal ASCII, exactly {@link #digits} bytes. */
-    private static void putDigits(ByteBuffer out, long v) {
+    private static void writeDigits(ByteBuf out, long v) {
         if (v == Long.MIN_VALUE) {
-            out.put(ascii(Long.toString(v)));
+            out.writeBytes(ascii(Long.toString(v)));
             return;
         }
         if (v < 0) {
-            out.put((byte) '-');
+            out.writeByte('-');
             v = -v;
         }
         int n = digits(v);
-        int at = out.position();
+        int at = out.writerIndex();
         for (int i = n - 1; i >= 0; i--) {
-            out.put(at + i, (byte) ('0' + v % 10));
+            out.setByte(at + i, (int) ('0' + v % 10));
             v /= 10;
         }
-        out.position(at + n);
+        out.writerIndex(at + n);
     }
 
     /**

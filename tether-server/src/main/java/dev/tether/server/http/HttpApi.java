@@ -217,7 +217,7 @@ public final class HttpApi {
         }
         return hub.publish(channel, new AppendRequest(data, key, null, null)).handle((r, err) -> {
             if (Hub.unwrap(err) instanceof KeyLimitException full) {
-                // Refused before storing anything: the same request succeeds after Retry-After.
+                // Refused before storing anything: the same request may succeed after Retry-After.
                 FullHttpResponse busy = HttpResponses.error(HttpResponseStatus.TOO_MANY_REQUESTS, full.getMessage());
                 busy.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString((full.retryAfterMillis() + 999) / 1000));
                 return busy;
