@@ -52,7 +52,9 @@ public final class TetherServer {
 
     public static TetherServer start(TetherConfig config) throws Exception {
         Clock clock = Clock.systemUTC();
-        Broker broker = new MemoryBroker(config::historyFor, config.dedupWindow(), config.dedupMaxKeys(), clock);
+        long historyMemory = config.historyMemory().resolve(Runtime.getRuntime().maxMemory());
+        Broker broker = new MemoryBroker(config::historyFor, config.dedupWindow(), config.dedupMaxKeys(), historyMemory,
+                clock);
         Hub hub = new Hub(config, broker, new MemoryPresence(), new MemorySessionStore(clock), new TetherMetrics(), clock);
         TetherServer[] self = new TetherServer[1];
         Transport transport = new Transport(config, hub, () -> self[0] != null && self[0].ready);
@@ -67,8 +69,9 @@ public final class TetherServer {
         }
         server.ready = true;
         int loops = transport.ioThreads();
-        log.info("Tether listening on {} (WebSocket {}{}, {} transport, {} event loop{})", server.url(), config.wsPath(),
-                config.echoPath() == null ? "" : ", echo " + config.echoPath(), transport.kind(), loops, loops == 1 ? "" : "s");
+        log.info("Tether listening on {} (WebSocket {}{}, {} transport, {} event loop{}, history-memory {} = {} MiB)",
+                server.url(), config.wsPath(), config.echoPath() == null ? "" : ", echo " + config.echoPath(),
+                transport.kind(), loops, loops == 1 ? "" : "s", config.historyMemory(), historyMemory >> 20);
         return server;
     }
 

@@ -31,6 +31,31 @@ public interface Broker extends AutoCloseable {
         return -1;
     }
 
+    /** Bytes the stored channels keep alive (history, keys, the channels), for the metrics; -1 when unknown. */
+    default long memoryBytes() {
+        return -1;
+    }
+
+    /** The limit on {@link #memoryBytes()} ({@code history-memory}); -1 when none. */
+    default long memoryLimit() {
+        return -1;
+    }
+
+    /** Of {@link #memoryBytes()}, the idempotency keys; -1 when unknown. */
+    default long keyMemoryBytes() {
+        return -1;
+    }
+
+    /** Publications that left history before their size or age said so, to stay within the memory limit. */
+    default long publicationsEvictedForMemory() {
+        return 0;
+    }
+
+    /** Channels without subscribers or history dropped before their idle time, to stay within the memory limit. */
+    default long channelsReleasedForMemory() {
+        return 0;
+    }
+
     /** Completes when everything already acknowledged to publishers is durable as promised. */
     CompletableFuture<Void> flush();
 

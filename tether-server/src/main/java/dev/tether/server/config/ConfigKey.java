@@ -6,6 +6,7 @@ import static dev.tether.server.config.ValueType.DIRECTORY;
 import static dev.tether.server.config.ValueType.DURATION;
 import static dev.tether.server.config.ValueType.INT;
 import static dev.tether.server.config.ValueType.LIST;
+import static dev.tether.server.config.ValueType.MEMORY;
 import static dev.tether.server.config.ValueType.SECRET;
 import static dev.tether.server.config.ValueType.TEXT;
 import static dev.tether.server.config.ValueType.URL_PATH;
@@ -60,6 +61,12 @@ public enum ConfigKey {
             + " oldest key expires, so a key is never forgotten early. This caps keyed publishes per channel at"
             + " dedup-max-keys per dedup-window (1000000 per 5 min: 3333/s sustained).",
             (b, v) -> b.dedupMaxKeys((Integer) v)),
+    HISTORY_MEMORY(MEMORY, "25%", "Memory all channels together may use for history, publish keys and the"
+            + " channels themselves, in bytes (e.g. 512MiB, at least 64KiB) or as a share of the JVM's maximum heap"
+            + " (e.g. 25%). Above it the oldest publications of any channel leave history first (recovery from"
+            + " before them reports a retention gap) and channels without subscribers or history are dropped;"
+            + " once keys fill half of it, a new key is refused with error 107 and retryAfter.",
+            (b, v) -> b.historyMemory((MemoryLimit) v)),
     WINDOW(INT, "1024", "Publications sent but not yet acknowledged per subscription, for clients that ack.",
             (b, v) -> b.window((Integer) v)),
     MAX_FRAME_BYTES(BYTES, "64KiB", "Largest WebSocket frame accepted, in bytes; a larger one closes with 1009.",

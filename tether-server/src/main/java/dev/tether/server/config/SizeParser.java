@@ -19,6 +19,26 @@ public final class SizeParser {
 
     /** @throws IllegalArgumentException with a one-line problem that quotes the input */
     public static int parse(String text) {
+        long bytes = bytesOrOverflow(text);
+        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(quote(text) + " is too large; the maximum is "
+                    + Integer.MAX_VALUE + " bytes");
+        }
+        return (int) bytes;
+    }
+
+    /** As {@link #parse}, for sizes beyond 2 GiB. */
+    public static long parseLong(String text) {
+        long bytes = bytesOrOverflow(text);
+        if (bytes < 0) {
+            throw new IllegalArgumentException(quote(text) + " is too large; the maximum is "
+                    + Long.MAX_VALUE + " bytes");
+        }
+        return bytes;
+    }
+
+    /** The size, or -1 when it does not fit in a long. */
+    private static long bytesOrOverflow(String text) {
         String s = text.strip();
         if (s.isEmpty()) {
             throw new IllegalArgumentException("empty value; expected a size such as 65536 or 64KiB");
@@ -29,11 +49,9 @@ public final class SizeParser {
                     + " is not a size; use a number of bytes or KiB, MiB, GiB, e.g. 65536 or 64KiB");
         }
         try {
-            long bytes = Math.multiplyExact(Long.parseLong(m.group(1)), multiplier(m.group(2)));
-            return Math.toIntExact(bytes);
+            return Math.multiplyExact(Long.parseLong(m.group(1)), multiplier(m.group(2)));
         } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException(quote(text) + " is too large; the maximum is "
-                    + Integer.MAX_VALUE + " bytes");
+            return -1;
         }
     }
 

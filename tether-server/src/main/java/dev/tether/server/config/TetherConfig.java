@@ -43,6 +43,7 @@ public record TetherConfig(
         Map<String, HistoryPolicy> namespaces,
         Duration dedupWindow,
         int dedupMaxKeys,
+        MemoryLimit historyMemory,
         int window,
         int maxFrameBytes,
         int maxPublicationBytes,
@@ -96,6 +97,7 @@ public record TetherConfig(
         namespaces = checkedNamespaces(namespaces);
         positive(ConfigKey.DEDUP_WINDOW, dedupWindow);
         between(ConfigKey.DEDUP_MAX_KEYS, dedupMaxKeys, 1, MAX_DEDUP_KEYS);
+        required(ConfigKey.HISTORY_MEMORY, historyMemory);
         atLeast(ConfigKey.WINDOW, window, 1);
         atLeast(ConfigKey.MAX_FRAME_BYTES, maxFrameBytes, 1);
         atLeast(ConfigKey.MAX_PUBLICATION_BYTES, maxPublicationBytes, 1);
@@ -198,6 +200,7 @@ public record TetherConfig(
         private Map<String, HistoryPolicy> namespaces = new LinkedHashMap<>();
         private Duration dedupWindow;
         private int dedupMaxKeys;
+        private MemoryLimit historyMemory;
         private int window;
         private int maxFrameBytes;
         private int maxPublicationBytes;
@@ -234,6 +237,7 @@ public record TetherConfig(
             namespaces = new LinkedHashMap<>(c.namespaces);
             dedupWindow = c.dedupWindow;
             dedupMaxKeys = c.dedupMaxKeys;
+            historyMemory = c.historyMemory;
             window = c.window;
             maxFrameBytes = c.maxFrameBytes;
             maxPublicationBytes = c.maxPublicationBytes;
@@ -257,7 +261,7 @@ public record TetherConfig(
         public TetherConfig build() {
             return new TetherConfig(host, port, wsPath, echoPath, staticDir, pingInterval, pongTimeout,
                     connectTimeout, sessionTtl, new HistoryPolicy(historySize, historyAge), namespaces, dedupWindow,
-                    dedupMaxKeys, window, maxFrameBytes, maxPublicationBytes, allowedOrigins, apiKey, shutdownDrain,
+                    dedupMaxKeys, historyMemory, window, maxFrameBytes, maxPublicationBytes, allowedOrigins, apiKey, shutdownDrain,
                     maxConnections, maxSubscriptionsPerConnection, maxPublishRate, writeBufferHighWaterMark,
                     maxPendingWriteBytes, tokenSecret, allowAnonymous, nodeName, nativeTransport, ioThreads,
                     httpIdleTimeout);
@@ -344,6 +348,11 @@ public record TetherConfig(
 
         public Builder dedupMaxKeys(int dedupMaxKeys) {
             this.dedupMaxKeys = dedupMaxKeys;
+            return this;
+        }
+
+        public Builder historyMemory(MemoryLimit historyMemory) {
+            this.historyMemory = historyMemory;
             return this;
         }
 

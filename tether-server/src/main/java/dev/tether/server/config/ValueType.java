@@ -69,6 +69,13 @@ public enum ValueType {
             return SizeParser.parse(text);
         }
     },
+    /** Bytes ({@code 512MiB}) or a share of the JVM's maximum heap ({@code 25%}), see {@link MemoryLimit}. */
+    MEMORY("<bytes|percent>") {
+        @Override
+        Object parse(String text) {
+            return MemoryLimit.parse(text);
+        }
+    },
     DURATION("<duration>") {
         @Override
         Object parse(String text) {

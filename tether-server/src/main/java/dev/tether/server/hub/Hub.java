@@ -104,6 +104,16 @@ public final class Hub implements AutoCloseable {
         metrics.gauge("tether_channels", "channels with subscribers on this node", fanouts, Map::size);
         metrics.gauge("tether_publish_keys", "idempotency keys remembered within the dedup window, all channels", broker,
                 Broker::rememberedKeys);
+        metrics.gauge("tether_history_memory_bytes", "bytes the stored channels keep alive: history, publish keys and"
+                + " the channels themselves (history-memory counts these)", broker, Broker::memoryBytes);
+        metrics.gauge("tether_history_memory_limit_bytes", "history-memory: the limit on tether_history_memory_bytes",
+                broker, Broker::memoryLimit);
+        metrics.gauge("tether_history_memory_key_bytes", "of tether_history_memory_bytes, the idempotency keys (at most"
+                + " about half the limit: new keys are refused once they fill half)", broker, Broker::keyMemoryBytes);
+        metrics.counter("tether_history_memory_evictions", "publications that left history early because history-memory"
+                + " was reached", broker, Broker::publicationsEvictedForMemory);
+        metrics.counter("tether_history_memory_channel_releases", "idle channels dropped early because history-memory"
+                + " was reached", broker, Broker::channelsReleasedForMemory);
         metrics.gauge("tether_pending_write_bytes", "bytes written to sockets but not yet sent, all connections", this,
                 Hub::pendingWriteBytes);
     }

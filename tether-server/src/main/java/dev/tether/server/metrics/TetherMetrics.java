@@ -71,6 +71,11 @@ public final class TetherMetrics {
         FunctionCounter.builder(name, adder, LongAdder::sum).description(help).register(registry);
     }
 
+    /** Registers a counter whose running total is read on scrape from {@code obj}. */
+    public <T> void counter(String name, String help, T obj, ToDoubleFunction<T> f) {
+        FunctionCounter.builder(name, obj, f).description(help).register(registry);
+    }
+
     /** Registers a gauge read on scrape (connections, sessions, ...). */
     public <T> void gauge(String name, String help, T obj, ToDoubleFunction<T> f) {
         Gauge.builder(name, obj, f).description(help).register(registry);

@@ -77,6 +77,7 @@ class ConfigLoaderTest {
                 static-dir: %s
                 history-size: 50
                 history-age: 1m30s
+                history-memory: 25%%
                 max-publication-bytes: 1KiB
                 allowed-origins: ["https://a.example", "*"]
                 api-key: k-123
@@ -90,6 +91,7 @@ class ConfigLoaderTest {
         assertThat(c.echoPath()).isEqualTo("/echo");
         assertThat(c.staticDir()).isEqualTo(staticDir);
         assertThat(c.history()).isEqualTo(new HistoryPolicy(50, Duration.ofSeconds(90)));
+        assertThat(c.historyMemory()).isEqualTo(new MemoryLimit(0, 25));
         assertThat(c.maxPublicationBytes()).isEqualTo(1024);
         assertThat(c.allowedOrigins()).containsExactly("https://a.example", "*");
         assertThat(c.apiKey()).isEqualTo("k-123");

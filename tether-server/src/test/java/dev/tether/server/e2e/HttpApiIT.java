@@ -411,7 +411,7 @@ class HttpApiIT {
     }
 
     /** Prometheus samples by name with labels, e.g. {@code tether_disconnects_total{code="4500"}}. */
-    private static Map<String, Double> samples(String text) {
+    static Map<String, Double> samples(String text) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
             if (line.isBlank() || line.startsWith("#")) {
@@ -423,7 +423,7 @@ class HttpApiIT {
         return out;
     }
 
-    private static JsonNode json(HttpResponse<String> r) {
+    static JsonNode json(HttpResponse<String> r) {
         return parse(r.body());
     }
 

@@ -17,9 +17,22 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Writers (append, eviction) hold this object's monitor. Readers take no lock: they read the
  * volatile {@code top} first, then the ring slot, and check the slot's offset, so a slot that was
  * overwritten or evicted reads as null instead of as the wrong publication.
+ *
+ * <p>Every byte the stream keeps alive is counted in the broker's memory total ({@link #account}):
+ * the stream itself, its ring, each publication a ring slot holds and its key table. The broker
+ * trims history across all streams when the total passes {@code history-memory}.
  */
 final class MemoryStream implements ChannelStream {
     private static final int INITIAL_RING = 16;
+    /**
+     * Heap of a channel besides its name and ring: this object, its epoch string and its entry in the
+     * broker's map. An empty channel measured 274 B with its 16-slot ring, its name not included
+     * (BENCHMARKS.md, change 19); it is counted as this, plus 40 B and one per character for the
+     * name, plus 16 B and 4 per slot for the ring.
+     */
+    static final int CHANNEL_BYTES = 200;
+    /** A key table's own objects besides its arrays. */
+    private static final int KEY_TABLE_BYTES = 64;
 
     private final String channel;
     private final String epoch;
@@ -42,6 +55,11 @@ final class MemoryStream implements ChannelStream {
     /** Guarded by this: open handles; the channel is released only when none are left. */
     private int handles;
     private long lastUsedMillis;
+    /** Guarded by this: ring slots holding a publication (history, and ones just below first not yet overwritten). */
+    private int held;
+    /** Guarded by this: bytes this stream has added to the broker's memory total, and of that its key table. */
+    private long accounted;
+    private long keysAccounted;
 
     MemoryStream(String channel, HistoryPolicy history, Duration dedupWindow, int maxKeys, Clock clock, MemoryBroker broker) {
         this.channel = channel;
@@ -53,6 +71,30 @@ final class MemoryStream implements ChannelStream {
         this.broker = broker;
         this.epoch = "e-" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE).substring(0, 10);
         this.lastUsedMillis = clock.millis();
+        synchronized (this) {
+            account(CHANNEL_BYTES + 40L + channel.length() + ringBytes(INITIAL_RING));
+        }
+    }
+
+    private static long ringBytes(int slots) {
+        return 16 + 4L * slots;
+    }
+
+    /** Adds {@code delta} to this stream's share of the broker's memory total. Guarded by this. */
+    private void account(long delta) {
+        accounted += delta;
+        broker.memoryChanged(delta);
+    }
+
+    /** Brings the key table's share of the memory total up to date. Guarded by this. */
+    private void accountKeys() {
+        long now = keys == null ? 0 : KEY_TABLE_BYTES + keys.footprintBytes();
+        long delta = now - keysAccounted;
+        if (delta != 0) {
+            keysAccounted = now;
+            account(delta);
+            broker.keyMemoryChanged(delta);
+        }
     }
 
     @Override
@@ -70,28 +112,37 @@ final class MemoryStream implements ChannelStream {
             expireKeys(now);
             byte[] key = request.key() == null ? null : KeyTable.bytes(request.key());
             if (key != null) {
-                if (keys == null) {
-                    keys = new KeyTable();
-                }
-                long seen = keys.find(key);
+                long seen = keys == null ? -1 : keys.find(key);
                 if (seen >= 0) {
                     return CompletableFuture.completedFuture(new AppendResult(seen, epoch, true));
                 }
-                if (keys.size() >= maxKeys || !keys.fits(key.length)) {
-                    String reason = keys.size() >= maxKeys
-                            ? "it remembers " + maxKeys + " publish keys (dedup-max-keys)"
-                            : "its publish keys fill " + (KeyTable.MAX_ARENA_BYTES >> 20) + " MiB";
-                    long retryAfter = keys.size() > 0 ? Math.max(1, keys.oldestExpiry() - now) : 1;
-                    return CompletableFuture.failedFuture(new KeyLimitException(channel, reason, retryAfter));
+                String full = keyRefusal(key.length);
+                if (full != null) {
+                    long retryAfter = keyCount() > 0 ? Math.max(1, keys.oldestExpiry() - now)
+                            : Math.min(1_000, dedupMillis);
+                    return CompletableFuture.failedFuture(new KeyLimitException(channel, full, retryAfter));
                 }
             }
             offset = top + 1;
             Publication pub = new Publication(channel, offset, now, request.data(), request.fromUser(), request.fromClient());
             Publication[] r = ensureCapacity();
-            r[(int) (offset & (r.length - 1))] = pub;
+            int slot = (int) (offset & (r.length - 1));
+            Publication overwritten = r[slot];
+            r[slot] = pub;
+            long delta = pub.memoryBytes();
+            if (overwritten != null) {
+                delta -= overwritten.memoryBytes();
+            } else {
+                held++;
+            }
+            account(delta);
             if (key != null) {
+                if (keys == null) {
+                    keys = new KeyTable();
+                }
                 keys.add(key, offset, now + dedupMillis);
                 broker.keysAdded(1);
+                accountKeys();
             }
             top = offset;
             if (offset - first + 1 > historySize) {
@@ -100,8 +151,23 @@ final class MemoryStream implements ChannelStream {
             evictExpired(now);
         }
         broker.sweepAt(Math.min(now + historyAgeMillis, request.key() != null ? now + dedupMillis : Long.MAX_VALUE));
+        broker.checkMemory();
         broker.appended(channel, offset);
         return CompletableFuture.completedFuture(new AppendResult(offset, epoch, false));
+    }
+
+    /** Why a new key of {@code length} bytes cannot be remembered now, or null if it can. Guarded by this. */
+    private String keyRefusal(int length) {
+        if (keyCount() >= maxKeys) {
+            return "it remembers " + maxKeys + " publish keys (dedup-max-keys)";
+        }
+        if (keys != null && !keys.fits(length)) {
+            return "its publish keys fill " + (KeyTable.MAX_ARENA_BYTES >> 20) + " MiB";
+        }
+        if (broker.keyMemoryFull()) {
+            return "the publish keys of all channels fill half of history-memory (" + broker.memoryLimit() + " bytes)";
+        }
+        return null;
     }
 
     /** Grows the ring (power of two) while it is smaller than the history size. Guarded by this. */
@@ -112,10 +178,13 @@ final class MemoryStream implements ChannelStream {
             return r;
         }
         Publication[] grown = new Publication[Math.min(r.length * 2, Integer.highestOneBit(historySize - 1) << 1)];
+        // Below the history size nothing has left by size, so every slot that holds a publication is in
+        // first..top (age eviction empties slots): none is dropped here.
         for (long o = first; o <= top; o++) {
             grown[(int) (o & (grown.length - 1))] = r[(int) (o & (r.length - 1))];
         }
         ring = grown;
+        account(ringBytes(grown.length) - ringBytes(r.length));
         return grown;
     }
 
@@ -130,6 +199,9 @@ final class MemoryStream implements ChannelStream {
         if (keys.size() == 0) {
             keys = null;
         }
+        if (removed > 0) {
+            accountKeys();
+        }
     }
 
     private int keyCount() {
@@ -141,16 +213,108 @@ final class MemoryStream implements ChannelStream {
         long cutoff = now - historyAgeMillis;
         Publication[] r = ring;
         long f = first;
+        long freed = 0;
         while (f <= top) {
             Publication p = r[(int) (f & (r.length - 1))];
             if (p == null || p.offset() != f || p.timestamp() > cutoff) {
                 break;
             }
             r[(int) (f & (r.length - 1))] = null;
+            freed += p.memoryBytes();
+            held--;
             f++;
         }
-        first = f;
+        if (freed > 0) {
+            first = f;
+            account(-freed);
+            if (f > top) {
+                // Everything left is older still: give the ring back.
+                dropRing();
+            }
+        }
         expireKeys(now);
+    }
+
+    /**
+     * Frees memory for the broker's limit, oldest first, publications published no later than
+     * {@code until} only: first the ones below {@link #first} that the ring still holds (they left
+     * history by size but a subscriber a moment behind may still read them), then history, until
+     * {@code wanted} bytes are freed. Returns the bytes freed.
+     */
+    synchronized long trimForMemory(long until, long wanted) {
+        long freed = 0;
+        Publication[] r = ring;
+        if (held > top - first + 1) {
+            for (long o = Math.max(1, top - r.length + 1); o < first && freed < wanted; o++) {
+                int slot = (int) (o & (r.length - 1));
+                Publication p = r[slot];
+                if (p != null && p.offset() == o) {
+                    if (p.timestamp() > until) {
+                        break; // the rest below first is younger still
+                    }
+                    r[slot] = null;
+                    freed += p.memoryBytes();
+                    held--;
+                }
+            }
+        }
+        long f = first;
+        int evicted = 0;
+        if (held == top - first + 1) {
+            while (f <= top && freed < wanted) {
+                int slot = (int) (f & (r.length - 1));
+                Publication p = r[slot];
+                if (p.timestamp() > until) {
+                    break;
+                }
+                r[slot] = null;
+                freed += p.memoryBytes();
+                held--;
+                evicted++;
+                f++;
+            }
+        }
+        first = f;
+        account(-freed);
+        broker.evictedForMemory(evicted);
+        if (f > top) {
+            dropRing();
+        }
+        return freed;
+    }
+
+    /**
+     * When the oldest publication this stream holds was published (below {@link #first} if the ring
+     * still holds some there, else the first in history); {@code Long.MAX_VALUE} when none.
+     */
+    synchronized long oldestTimestamp() {
+        if (held > top - first + 1) {
+            Publication[] r = ring;
+            for (long o = Math.max(1, top - r.length + 1); o < first; o++) {
+                Publication p = r[(int) (o & (r.length - 1))];
+                if (p != null && p.offset() == o) {
+                    return p.timestamp();
+                }
+            }
+        }
+        return first <= top ? ring[(int) (first & (ring.length - 1))].timestamp() : Long.MAX_VALUE;
+    }
+
+    /** With history empty: replaces the ring by a new small one, letting go of whatever it held. Guarded by this. */
+    private void dropRing() {
+        Publication[] r = ring;
+        if (r.length == INITIAL_RING && held == 0) {
+            return;
+        }
+        long freed = 0;
+        for (Publication p : r) {
+            if (p != null) {
+                freed += p.memoryBytes();
+            }
+        }
+        held = 0;
+        ring = new Publication[INITIAL_RING];
+        account(ringBytes(INITIAL_RING) - ringBytes(r.length) - freed);
     }
 
     /** Also serves publications that just left history while their ring slot is not yet reused. */
@@ -223,5 +387,29 @@ final class MemoryStream implements ChannelStream {
             return 0;
         }
         return now - lastUsedMillis;
+    }
+
+    /** No handle, no history, no key: the channel holds nothing but itself. */
+    synchronized boolean releasable() {
+        return handles == 0 && first > top && keyCount() == 0;
+    }
+
+    /**
+     * Whether this channel has had no handle, history or key for at least {@code minIdleMillis}; if so
+     * it takes its bytes out of the broker's memory total, and the caller removes it from the map (in
+     * the same {@code compute}, so that no {@code open} can come in between).
+     */
+    synchronized boolean release(long now, long minIdleMillis) {
+        if (handles > 0 || first <= top || keyCount() > 0 || now - lastUsedMillis < minIdleMillis) {
+            return false;
+        }
+        broker.memoryChanged(-accounted);
+        accounted = 0;
+        return true;
+    }
+
+    /** Bytes this stream counts in the broker's memory total; tests. */
+    synchronized long accountedBytes() {
+        return accounted;
     }
 }
