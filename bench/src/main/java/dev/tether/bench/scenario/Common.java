@@ -10,6 +10,7 @@ import dev.tether.bench.server.InProcessServer;
 import dev.tether.bench.server.ServerOptions;
 import dev.tether.bench.server.ServerTarget;
 import dev.tether.bench.server.SpawnedServer;
+import dev.tether.server.config.MemoryLimit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,6 +50,11 @@ public final class Common {
     @Option(names = "--history", defaultValue = "1000", description = "Tether history size per channel (default ${DEFAULT-VALUE}).")
     int historySize;
 
+    @Option(names = "--history-memory", defaultValue = "75%", description = "Tether history-memory (default"
+            + " ${DEFAULT-VALUE} of the server's heap: a 10 s keyed publish run at full rate remembers over a million"
+            + " keys, more than half of the server's own default of 25% of a 1 GiB heap holds).")
+    String historyMemory;
+
     @Option(names = "--client-threads", defaultValue = "0", description = "Event loops per generator process; 0 = the CPUs this process may use (default).")
     int clientThreads;
 
@@ -74,7 +80,7 @@ public final class Common {
     Path logDir;
 
     ServerOptions serverOptions(String kind) {
-        return new ServerOptions(kind, pingMillis, pongMillis, historySize);
+        return new ServerOptions(kind, pingMillis, pongMillis, historySize, MemoryLimit.parse(historyMemory));
     }
 
     /** Starts (or attaches to) the server under test. */

@@ -35,6 +35,7 @@ public final class RunningServer implements AutoCloseable {
                 .pingInterval(Duration.ofMillis(o.pingMillis()))
                 .pongTimeout(Duration.ofMillis(o.pongMillis()))
                 .historySize(o.historySize())
+                .historyMemory(o.historyMemory())
                 .maxConnections(1_000_000)
                 .allowedOrigins(List.of("*"))
                 .build();

@@ -1,5 +1,6 @@
 package dev.tether.bench.server;
 
+import dev.tether.server.config.MemoryLimit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,8 +11,9 @@ import java.util.List;
  * @param pingMillis server ping interval (both kinds ping)
  * @param pongMillis Tether's pong timeout
  * @param historySize Tether's history per channel
+ * @param historyMemory Tether's history-memory
  */
-public record ServerOptions(String kind, long pingMillis, long pongMillis, int historySize) {
+public record ServerOptions(String kind, long pingMillis, long pongMillis, int historySize, MemoryLimit historyMemory) {
 
     public ServerOptions {
         if (!kind.equals("tether") && !kind.equals("baseline")) {
@@ -20,7 +22,7 @@ public record ServerOptions(String kind, long pingMillis, long pongMillis, int h
     }
 
     public ServerOptions withKind(String k) {
-        return new ServerOptions(k, pingMillis, pongMillis, historySize);
+        return new ServerOptions(k, pingMillis, pongMillis, historySize, historyMemory);
     }
 
     List<String> toArgs() {
@@ -29,10 +31,12 @@ public record ServerOptions(String kind, long pingMillis, long pongMillis, int h
         a.add(Long.toString(pingMillis));
         a.add(Long.toString(pongMillis));
         a.add(Integer.toString(historySize));
+        a.add(historyMemory.toString());
         return a;
     }
 
     static ServerOptions fromArgs(String[] a) {
-        return new ServerOptions(a[0], Long.parseLong(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]));
+        return new ServerOptions(a[0], Long.parseLong(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]),
+                MemoryLimit.parse(a[4]));
     }
 }

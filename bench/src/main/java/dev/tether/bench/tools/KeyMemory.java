@@ -29,23 +29,14 @@ public final class KeyMemory {
             for (int i = 0; i < 1_000; i++) {
                 s.append(new AppendRequest(data, "warm-up-" + i, "u", "c")).join();
             }
-            long before = usedAfterGc();
+            long before = Memory.usedHeapAfterGc();
             for (int i = 0; i < n; i++) {
                 s.append(new AppendRequest(data, UUID.randomUUID().toString(), "u", "c")).join();
             }
-            long after = usedAfterGc();
+            long after = Memory.usedHeapAfterGc();
             System.out.printf("%d keys of 36 characters: %.0f B of heap per key%n", n, (after - before) / (double) n);
         } finally {
             broker.close();
         }
-    }
-
-    private static long usedAfterGc() throws InterruptedException {
-        Runtime r = Runtime.getRuntime();
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            Thread.sleep(200);
-        }
-        return r.totalMemory() - r.freeMemory();
     }
 }
