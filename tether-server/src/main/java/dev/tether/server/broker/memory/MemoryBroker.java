@@ -247,15 +247,22 @@ public final class MemoryBroker implements Broker {
         // here, in case no append comes); else (keys and subscribed channels hold the memory) not
         // before the minimum gap, or appends would make it spin.
         long retryIn = 0;
+        long untrimmable = -1;
         if (memory.get() > target) {
             record Oldest(long timestamp, MemoryStream stream) { }
             PriorityQueue<Oldest> queue = new PriorityQueue<>(Comparator.comparingLong(Oldest::timestamp));
+            long trimmable = 0;
             for (MemoryStream s : streams.values()) {
                 long t = s.oldestTimestamp();
                 if (t != Long.MAX_VALUE) {
                     queue.add(new Oldest(t, s));
+                    trimmable += s.publicationBytes();
                 }
             }
+            // Channels that are held and key tables alone may take more than the target: then no trim
+            // can reach it, and trying again as soon as the young publications age would only burn CPU.
+            untrimmable = memory.get() - trimmable;
+            boolean reachable = untrimmable <= target;
             // Publications younger than this stay, so that live subscribers a moment behind still get them.
             long youngest = clock.millis() - MIN_TRIM_AGE_MILLIS;
             long over;
@@ -270,7 +277,7 @@ public final class MemoryBroker implements Broker {
                     queue.add(new Oldest(t, o.stream()));
                 }
             }
-            if (over > 0 && !queue.isEmpty()) {
+            if (over > 0 && !queue.isEmpty() && reachable) {
                 // Only publications too young to trim are left: they will be old enough soon.
                 retryIn = MIN_TRIM_AGE_MILLIS;
                 sweeper.sweepAt(now + MIN_TRIM_AGE_MILLIS);
@@ -285,11 +292,18 @@ public final class MemoryBroker implements Broker {
         if ((evicted > 0 || released > 0) && (lastWarning == Long.MIN_VALUE || now - lastWarning >= 60_000)) {
             lastWarning = now;
             log.warn("history-memory limit of {} bytes reached ({} in use): {} publications left history early and"
-                            + " {} idle channels were dropped, now {} bytes ({} of them idempotency keys). Raise"
+                            + " {} idle channels were dropped, now {} bytes ({} of them idempotency keys{}). Raise"
                             + " history-memory or lower history-size or history-age; logged at most once a minute,"
                             + " tether_history_memory_evictions_total counts every one.",
-                    memoryLimit, before, evicted, released, after, keyMemory.get());
+                    memoryLimit, before, evicted, released, after, keyMemory.get(),
+                    untrimmable > target ? "; channels in use and keys alone take " + untrimmable
+                            + " bytes, more than a trim can get below" : "");
         }
+    }
+
+    /** When the next trim may run at the earliest (clock millis); tests. */
+    long trimNotBefore() {
+        return trimNotBefore;
     }
 
     /** Drops every channel that holds nothing but itself: no handle, no history, no key. */

@@ -60,6 +60,8 @@ final class MemoryStream implements ChannelStream {
     /** Guarded by this: bytes this stream has added to the broker's memory total, and of that its key table. */
     private long accounted;
     private long keysAccounted;
+    /** Guarded by this: of {@link #accounted}, the publications the ring holds (what a trim can free). */
+    private long publicationBytes;
 
     MemoryStream(String channel, HistoryPolicy history, Duration dedupWindow, int maxKeys, Clock clock, MemoryBroker broker) {
         this.channel = channel;
@@ -136,6 +138,7 @@ final class MemoryStream implements ChannelStream {
                 held++;
             }
             account(delta);
+            publicationBytes += delta;
             if (key != null) {
                 if (keys == null) {
                     keys = new KeyTable();
@@ -227,6 +230,7 @@ final class MemoryStream implements ChannelStream {
         if (freed > 0) {
             first = f;
             account(-freed);
+            publicationBytes -= freed;
             if (f > top) {
                 // Everything left is older still: give the ring back.
                 dropRing();
@@ -276,6 +280,7 @@ final class MemoryStream implements ChannelStream {
         }
         first = f;
         account(-freed);
+        publicationBytes -= freed;
         broker.evictedForMemory(evicted);
         if (f > top) {
             dropRing();
@@ -315,6 +320,7 @@ final class MemoryStream implements ChannelStream {
         held = 0;
         ring = new Publication[INITIAL_RING];
         account(ringBytes(INITIAL_RING) - ringBytes(r.length) - freed);
+        publicationBytes -= freed;
     }
 
     /** Also serves publications that just left history while their ring slot is not yet reused. */
@@ -406,6 +412,11 @@ final class MemoryStream implements ChannelStream {
         broker.memoryChanged(-accounted);
         accounted = 0;
         return true;
+    }
+
+    /** Bytes of the publications the ring holds: what trimming this stream could free at most. */
+    synchronized long publicationBytes() {
+        return publicationBytes;
     }
 
     /** Bytes this stream counts in the broker's memory total; tests. */

@@ -8,6 +8,7 @@ import dev.tether.server.broker.AppendRequest;
 import dev.tether.server.broker.ChannelStream;
 import dev.tether.server.broker.KeyLimitException;
 import dev.tether.server.broker.Publication;
+import dev.tether.server.config.MemoryLimit;
 import dev.tether.server.config.TetherConfig.HistoryPolicy;
 import dev.tether.testkit.FakeClock;
 import java.time.Duration;
@@ -199,6 +200,8 @@ class MemoryBrokerMemoryTest {
             b.sweep(); // a trim now finds nothing old enough
             assertThat(s.first()).isEqualTo(1);
             assertThat(b.publicationsEvictedForMemory()).isZero();
+            assertThat(b.trimNotBefore()).as("the next trim once they are old enough")
+                    .isEqualTo(clock.millis() + MemoryBroker.MIN_TRIM_AGE_MILLIS);
             clock.advance(MemoryBroker.MIN_TRIM_AGE_MILLIS + MemoryBroker.MIN_SWEEP_GAP_MILLIS);
             s.append(req(KIB)).join();
             await().atMost(Duration.ofSeconds(5)).until(() -> b.memoryBytes() <= LIMIT - LIMIT / 10);
@@ -231,6 +234,27 @@ class MemoryBrokerMemoryTest {
             assertThat(s.first()).isEqualTo(1);
             assertThat(b.publicationsEvictedForMemory()).isZero();
             assertThat(b.memoryBytes()).isEqualTo(b.accountedBytes("kept"));
+        }
+    }
+
+    @Test
+    void whenHeldChannelsAloneTakeMoreThanTheLimitTrimsDoNotComeEvery100Milliseconds() {
+        MemoryBroker b = broker(MemoryLimit.MIN_BYTES, new HistoryPolicy(1000, Duration.ofHours(1)));
+        List<ChannelStream> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 300; i++) {
+                held.add(b.open("held-" + i)); // ~330 B each: ~100 KB, more than the 64 KiB limit
+            }
+            held.get(0).append(req(KIB)).join();
+            clock.advance(1_000);
+            held.get(1).append(req(KIB)).join(); // young
+            b.sweep();
+            assertThat(held.get(0).first()).as("the old publication went").isEqualTo(2);
+            assertThat(held.get(1).first()).as("the young one stays").isEqualTo(1);
+            assertThat(b.trimNotBefore()).isEqualTo(clock.millis() + MemoryBroker.MIN_SWEEP_GAP_MILLIS);
+            assertThat(b.memoryBytes()).isGreaterThan(MemoryLimit.MIN_BYTES);
+        } finally {
+            held.forEach(ChannelStream::close);
         }
     }
 
