@@ -55,7 +55,7 @@ public final class TetherServer {
         long historyMemory = config.historyMemory().resolve(Runtime.getRuntime().maxMemory());
         Broker broker = new MemoryBroker(config::historyFor, config.dedupWindow(), config.dedupMaxKeys(), historyMemory,
                 clock);
-        Hub hub = new Hub(config, broker, new MemoryPresence(), new MemorySessionStore(clock), new TetherMetrics(), clock);
+        Hub hub = new Hub(config, broker, new MemoryPresence(), new MemorySessionStore(clock, config.maxDetachedSessions()), new TetherMetrics(), clock);
         TetherServer[] self = new TetherServer[1];
         Transport transport = new Transport(config, hub, () -> self[0] != null && self[0].ready);
         TetherServer server = new TetherServer(config, hub, transport);

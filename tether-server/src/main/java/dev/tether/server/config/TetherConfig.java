@@ -39,6 +39,7 @@ public record TetherConfig(
         Duration pongTimeout,
         Duration connectTimeout,
         Duration sessionTtl,
+        int maxDetachedSessions,
         HistoryPolicy history,
         Map<String, HistoryPolicy> namespaces,
         Duration dedupWindow,
@@ -93,6 +94,7 @@ public record TetherConfig(
         between(ConfigKey.IO_THREADS, ioThreads, 0, MAX_IO_THREADS);
         positive(ConfigKey.CONNECT_TIMEOUT, connectTimeout);
         positive(ConfigKey.SESSION_TTL, sessionTtl);
+        atLeast(ConfigKey.MAX_DETACHED_SESSIONS, maxDetachedSessions, 1);
         required(ConfigKey.HISTORY_SIZE, history);
         namespaces = checkedNamespaces(namespaces);
         positive(ConfigKey.DEDUP_WINDOW, dedupWindow);
@@ -194,6 +196,7 @@ public record TetherConfig(
         private Duration pongTimeout;
         private Duration connectTimeout;
         private Duration sessionTtl;
+        private int maxDetachedSessions;
         // Kept as two fields so history-size and history-age can be set one at a time, in any order.
         private int historySize;
         private Duration historyAge;
@@ -233,6 +236,7 @@ public record TetherConfig(
             pongTimeout = c.pongTimeout;
             connectTimeout = c.connectTimeout;
             sessionTtl = c.sessionTtl;
+            maxDetachedSessions = c.maxDetachedSessions;
             history(c.history);
             namespaces = new LinkedHashMap<>(c.namespaces);
             dedupWindow = c.dedupWindow;
@@ -260,7 +264,7 @@ public record TetherConfig(
         /** @throws ConfigException naming the first invalid key */
         public TetherConfig build() {
             return new TetherConfig(host, port, wsPath, echoPath, staticDir, pingInterval, pongTimeout,
-                    connectTimeout, sessionTtl, new HistoryPolicy(historySize, historyAge), namespaces, dedupWindow,
+                    connectTimeout, sessionTtl, maxDetachedSessions, new HistoryPolicy(historySize, historyAge), namespaces, dedupWindow,
                     dedupMaxKeys, historyMemory, window, maxFrameBytes, maxPublicationBytes, allowedOrigins, apiKey, shutdownDrain,
                     maxConnections, maxSubscriptionsPerConnection, maxPublishRate, writeBufferHighWaterMark,
                     maxPendingWriteBytes, tokenSecret, allowAnonymous, nodeName, nativeTransport, ioThreads,
@@ -309,6 +313,11 @@ public record TetherConfig(
 
         public Builder sessionTtl(Duration sessionTtl) {
             this.sessionTtl = sessionTtl;
+            return this;
+        }
+
+        public Builder maxDetachedSessions(int maxDetachedSessions) {
+            this.maxDetachedSessions = maxDetachedSessions;
             return this;
         }
 

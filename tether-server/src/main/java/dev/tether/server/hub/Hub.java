@@ -100,6 +100,8 @@ public final class Hub implements AutoCloseable {
         metrics.gauge("tether_sessions", "sessions: attached to a connection plus detached awaiting resume", this,
                 h -> h.attached.size() + h.sessions.size());
         metrics.gauge("tether_sessions_detached", "detached sessions awaiting resume", sessions, SessionStore::size);
+        metrics.counter("tether_sessions_evicted", "detached sessions ended before their session-ttl because"
+                + " max-detached-sessions were kept", sessions, SessionStore::evicted);
         metrics.gauge("tether_subscriptions", "subscriptions on this node", this, Hub::subscriptionCount);
         metrics.gauge("tether_channels", "channels with subscribers on this node", fanouts, Map::size);
         metrics.gauge("tether_publish_keys", "idempotency keys remembered within the dedup window, all channels", broker,

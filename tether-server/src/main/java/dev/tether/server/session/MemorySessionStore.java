@@ -3,31 +3,58 @@ package dev.tether.server.session;
 import dev.tether.server.util.DeadlineSweeper;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
- * Detached sessions in this process's memory. Limits: a single node; lost on restart.
+ * Detached sessions in this process's memory. Limits: a single node; lost on restart; at most
+ * {@code maxSessions} kept: saving one more ends the session detached longest first (as if its TTL
+ * had run out: the expiry listener hears of it and a resume of it fails), so that clients that
+ * drop and come back with new sessions faster than the TTL lets them go cannot fill the heap.
  *
  * <p>Expired sessions are removed by a {@link DeadlineSweeper} scheduled for the earliest expiry,
  * not periodically: with no detached session its thread never wakes (a 250 ms periodic sweep was
  * 0.8 % of a core on an otherwise idle server). {@link #take} checks the expiry itself, so an
  * expired session is never handed out whenever the sweep runs.
+ *
+ * <p>Sessions are kept in the order they were saved under this object's monitor (saves and takes
+ * come at the rate connections drop and resume, not per message). The listener is always called
+ * outside it.
  */
 public final class MemorySessionStore implements SessionStore {
     static final long MIN_SWEEP_GAP_MILLIS = 250;
     static final long MAX_SLEEP_MILLIS = 5_000;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MemorySessionStore.class);
 
     private record Entry(SessionState state, long expiresAtMillis) {
     }
 
-    private final ConcurrentHashMap<String, Entry> sessions = new ConcurrentHashMap<>();
+    /** Guarded by this; in the order saved, so the first is the one detached longest. */
+    private final LinkedHashMap<String, Entry> sessions = new LinkedHashMap<>();
+    /** Guarded by this: whether every save so far used the same TTL, so that expiry follows save order. */
+    private long ttlMillis = -1;
+    private boolean oneTtl = true;
+    private final int maxSessions;
+    private final LongAdder evicted = new LongAdder();
     private final Clock clock;
     private final DeadlineSweeper sweeper;
     private volatile Consumer<SessionState> expiryListener = s -> { };
 
+    /** With no limit on the sessions kept; tests. */
     public MemorySessionStore(Clock clock) {
+        this(clock, Integer.MAX_VALUE);
+    }
+
+    /** @param maxSessions detached sessions kept at most ({@code max-detached-sessions}) */
+    public MemorySessionStore(Clock clock, int maxSessions) {
+        if (maxSessions < 1) {
+            throw new IllegalArgumentException("at least one session, got " + maxSessions);
+        }
         this.clock = clock;
+        this.maxSessions = maxSessions;
         this.sweeper = new DeadlineSweeper("tether-session-expiry", clock, MIN_SWEEP_GAP_MILLIS, MAX_SLEEP_MILLIS,
                 this::expire);
     }
@@ -35,49 +62,86 @@ public final class MemorySessionStore implements SessionStore {
     @Override
     public void save(SessionState state, Duration ttl) {
         long expiresAt = clock.millis() + ttl.toMillis();
-        sessions.put(state.id(), new Entry(state, expiresAt));
+        List<SessionState> ended = null;
+        synchronized (this) {
+            if (ttlMillis != ttl.toMillis()) {
+                oneTtl = ttlMillis == -1;
+                ttlMillis = ttl.toMillis();
+            }
+            sessions.remove(state.id()); // saved again: now the newest
+            sessions.put(state.id(), new Entry(state, expiresAt));
+            while (sessions.size() > maxSessions) {
+                var oldest = sessions.values().iterator();
+                Entry e = oldest.next();
+                oldest.remove();
+                (ended == null ? ended = new ArrayList<>() : ended).add(e.state());
+            }
+        }
         sweeper.sweepAt(expiresAt);
+        if (ended != null) {
+            evicted.add(ended.size());
+            ended.forEach(this::ended);
+        }
     }
 
     @Override
     public SessionState take(String id) {
-        Entry e = sessions.remove(id);
+        Entry e;
+        synchronized (this) {
+            e = sessions.remove(id);
+        }
         if (e == null) {
             return null;
         }
         if (e.expiresAtMillis() <= clock.millis()) {
-            expiryListener.accept(e.state());
+            ended(e.state());
             return null;
         }
         return e.state();
     }
 
     @Override
-    public int size() {
+    public synchronized int size() {
         return sessions.size();
     }
 
+    @Override
+    public long evicted() {
+        return evicted.sum();
+    }
+
     /**
-     * Removes every expired session (remove() decides the single winner against take()) and
+     * Removes every expired session (the monitor decides the single winner against take()) and
      * returns the earliest expiry left, {@code Long.MAX_VALUE} if none.
      */
     long expire() {
         long now = clock.millis();
         long next = Long.MAX_VALUE;
-        for (var it = sessions.entrySet().iterator(); it.hasNext(); ) {
-            var en = it.next();
-            Entry e = en.getValue();
-            if (e.expiresAtMillis() > now) {
-                next = Math.min(next, e.expiresAtMillis());
-            } else if (sessions.remove(en.getKey(), e)) {
-                try {
-                    expiryListener.accept(e.state());
-                } catch (RuntimeException ex) {
-                    org.slf4j.LoggerFactory.getLogger(MemorySessionStore.class).warn("session expiry listener failed", ex);
+        List<SessionState> ended = new ArrayList<>();
+        synchronized (this) {
+            for (var it = sessions.values().iterator(); it.hasNext(); ) {
+                Entry e = it.next();
+                if (e.expiresAtMillis() > now) {
+                    next = Math.min(next, e.expiresAtMillis());
+                    if (oneTtl) {
+                        break; // the rest were saved later with the same TTL: they expire later
+                    }
+                } else {
+                    it.remove();
+                    ended.add(e.state());
                 }
             }
         }
+        ended.forEach(this::ended);
         return next;
+    }
+
+    private void ended(SessionState state) {
+        try {
+            expiryListener.accept(state);
+        } catch (RuntimeException ex) {
+            log.warn("session expiry listener failed", ex);
+        }
     }
 
     @Override

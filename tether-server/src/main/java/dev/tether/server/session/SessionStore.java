@@ -8,7 +8,8 @@ import java.util.function.Consumer;
  *
  * <p>Contract: {@link #take} is atomic, so of two connections racing to resume one session exactly
  * one gets it. A session not taken within its TTL is removed and handed to the expiry listener
- * exactly once (the hub then ends its presence).
+ * exactly once (the hub then ends its presence). A store that keeps a bounded number of sessions
+ * ends the one detached longest when a save goes beyond it, the same way.
  */
 public interface SessionStore extends AutoCloseable {
 
@@ -18,6 +19,11 @@ public interface SessionStore extends AutoCloseable {
     SessionState take(String id);
 
     int size();
+
+    /** Sessions ended before their TTL because the store keeps a bounded number; 0 when unbounded. */
+    default long evicted() {
+        return 0;
+    }
 
     void setExpiryListener(Consumer<SessionState> listener);
 

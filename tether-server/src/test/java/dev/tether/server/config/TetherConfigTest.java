@@ -34,6 +34,7 @@ class TetherConfigTest {
         assertThat(c.namespaces()).isEmpty();
         assertThat(c.dedupWindow()).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.dedupMaxKeys()).isEqualTo(1_000_000);
+        assertThat(c.maxDetachedSessions()).isEqualTo(100_000);
         assertThat(c.ioThreads()).isZero();
         assertThat(c.window()).isEqualTo(1024);
         assertThat(c.maxFrameBytes()).isEqualTo(65536);
@@ -102,6 +103,7 @@ class TetherConfigTest {
                 bad(b -> b.maxSubscriptionsPerConnection(0), "max-subscriptions-per-connection: must be at least 1, got 0"),
                 bad(b -> b.maxPublishRate(-1), "max-publish-rate: must be at least 0, got -1"),
                 bad(b -> b.dedupMaxKeys(0), "dedup-max-keys: must be between 1 and 10000000, got 0"),
+                bad(b -> b.maxDetachedSessions(0), "max-detached-sessions: must be at least 1, got 0"),
                 bad(b -> b.ioThreads(-1), "io-threads: must be between 0 and 1024, got -1"),
                 bad(b -> b.ioThreads(1025), "io-threads: must be between 0 and 1024, got 1025"),
                 bad(b -> b.dedupMaxKeys(10_000_001), "dedup-max-keys: must be between 1 and 10000000, got 10000001"),

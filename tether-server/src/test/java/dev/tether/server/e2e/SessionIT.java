@@ -196,6 +196,41 @@ class SessionIT {
     }
 
     @Test
+    void beyondMaxDetachedSessionsTheSessionDroppedLongestAgoEndsAsIfItHadExpired() throws Exception {
+        TetherServer server = h.server(b -> b.maxDetachedSessions(2));
+        WsTestClient watcher = h.connected(server);
+        h.ok(watcher, "subscribe", "\"channel\":\"room\",\"presence\":true");
+        List<JsonNode> results = new ArrayList<>();
+        List<WsTestClient> xs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            WsTestClient x = h.raw(server);
+            JsonNode r = h.connect(x, null);
+            h.ok(x, "subscribe", "\"channel\":\"room\"");
+            watcher.await(presence("join", r.get("client").asText()), Harness.WAIT);
+            results.add(r);
+            xs.add(x);
+        }
+        for (int i = 0; i < 3; i++) {
+            xs.get(i).abort();
+            Harness.awaitDetached(server, Math.min(i + 1, 2));
+        }
+        // The third drop ended the first session: its leave comes now, not after the 120 s TTL.
+        String first = results.get(0).get("client").asText();
+        watcher.await(presence("leave", first), Harness.WAIT);
+        assertThat(HttpApiIT.samples(RawHttp.get(server, "/metrics").body()).get("tether_sessions_evicted_total"))
+                .isEqualTo(1.0);
+
+        JsonNode gone = h.connect(h.raw(server), results.get(0).get("session").asText());
+        assertThat(gone.get("resumed").asBoolean()).as("resume of the ended session: %s", gone).isFalse();
+        for (int i = 1; i < 3; i++) {
+            JsonNode back = h.connect(h.raw(server), results.get(i).get("session").asText());
+            assertThat(back.get("resumed").asBoolean()).as("resume %d: %s", i, back).isTrue();
+        }
+        assertThat(parsed(watcher.all()).stream().filter(presence("leave", results.get(1).get("client").asText())))
+                .isEmpty();
+    }
+
+    @Test
     void resumeAfterHistoryMovedOnReportsTheExactRetentionGapThenDeliversWhatIsKept() throws Exception {
         TetherServer server = h.server(b -> b.historySize(3));
         WsTestClient a = h.raw(server);

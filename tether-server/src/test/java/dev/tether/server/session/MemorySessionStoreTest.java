@@ -33,4 +33,59 @@ class MemorySessionStoreTest extends SessionStoreContract {
         await().atMost(Duration.ofSeconds(5)).until(() -> !s.sweepPending());
         assertThat(store.size()).isZero();
     }
+
+    private static SessionState session(String id) {
+        return new SessionState(id, "c-" + id, "", null, List.of());
+    }
+
+    @Test
+    void savingBeyondTheLimitEndsTheSessionDetachedLongestAsIfItHadExpired() {
+        MemorySessionStore limited = new MemorySessionStore(clock, 2);
+        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+        limited.setExpiryListener(st -> ended.add(st.id()));
+        try {
+            limited.save(session("a"), Duration.ofMinutes(2));
+            limited.save(session("b"), Duration.ofMinutes(2));
+            assertThat(ended).isEmpty();
+            limited.save(session("c"), Duration.ofMinutes(2));
+            assertThat(ended).as("told at once, like an expiry").containsExactly("a");
+            assertThat(limited.evicted()).isEqualTo(1);
+            assertThat(limited.size()).isEqualTo(2);
+            assertThat(limited.take("a")).isNull();
+            assertThat(limited.take("b")).isNotNull();
+            assertThat(limited.take("c")).isNotNull();
+            assertThat(ended).containsExactly("a");
+        } finally {
+            limited.close();
+        }
+    }
+
+    @Test
+    void aSessionSavedAgainIsTheNewestAndIsEndedLast() {
+        MemorySessionStore limited = new MemorySessionStore(clock, 2);
+        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+        limited.setExpiryListener(st -> ended.add(st.id()));
+        try {
+            limited.save(session("a"), Duration.ofMinutes(2));
+            limited.save(session("b"), Duration.ofMinutes(2));
+            assertThat(limited.take("a")).isNotNull(); // resumed, then dropped again
+            limited.save(session("a"), Duration.ofMinutes(2));
+            limited.save(session("c"), Duration.ofMinutes(2));
+            assertThat(ended).containsExactly("b");
+            assertThat(limited.take("a")).isNotNull();
+        } finally {
+            limited.close();
+        }
+    }
+
+    @Test
+    void withTtlsOfDifferentLengthsEveryExpiredSessionIsFoundNotOnlyTheOldestRun() {
+        store.save(session("long"), Duration.ofMinutes(10));
+        store.save(session("short"), Duration.ofSeconds(1));
+        advanceClock(1_001);
+        // the sweep cannot stop at the first session that has not expired, since it is not the earliest
+        await().atMost(Duration.ofSeconds(10)).until(() -> expired.contains("short"));
+        assertThat(expired).doesNotContain("long");
+        assertThat(store.size()).isEqualTo(1);
+    }
 }
