@@ -34,15 +34,21 @@ class MemorySessionStoreTest extends SessionStoreContract {
         assertThat(store.size()).isZero();
     }
 
+    /** A store that keeps two sessions and reports every ended one into {@code ended}. */
+    private MemorySessionStore keepingTwo(List<String> ended) {
+        MemorySessionStore limited = new MemorySessionStore(clock, 2);
+        limited.setExpiryListener(st -> ended.add(st.id()));
+        return limited;
+    }
+
     private static SessionState session(String id) {
         return new SessionState(id, "c-" + id, "", null, List.of());
     }
 
     @Test
     void savingBeyondTheLimitEndsTheSessionDetachedLongestAsIfItHadExpired() {
-        MemorySessionStore limited = new MemorySessionStore(clock, 2);
         List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
-        limited.setExpiryListener(st -> ended.add(st.id()));
+        MemorySessionStore limited = keepingTwo(ended);
         try {
             limited.save(session("a"), Duration.ofMinutes(2));
             limited.save(session("b"), Duration.ofMinutes(2));
@@ -62,9 +68,8 @@ class MemorySessionStoreTest extends SessionStoreContract {
 
     @Test
     void aSessionSavedAgainIsTheNewestAndIsEndedLast() {
-        MemorySessionStore limited = new MemorySessionStore(clock, 2);
         List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
-        limited.setExpiryListener(st -> ended.add(st.id()));
+        MemorySessionStore limited = keepingTwo(ended);
         try {
             limited.save(session("a"), Duration.ofMinutes(2));
             limited.save(session("b"), Duration.ofMinutes(2));
