@@ -45,9 +45,9 @@ public enum ConfigKey {
     SESSION_TTL(DURATION, "120s", "How long a disconnected session can still be resumed.",
             (b, v) -> b.sessionTtl((Duration) v)),
     MAX_DETACHED_SESSIONS(INT, "100000", "Dropped sessions kept for resume at once; one more ends the session"
-            + " dropped longest ago, as if its session-ttl had run out (its client then resumes with a fresh session"
-            + " and recovers by since). Keep it at least max-connections, so that a network cut dropping every"
-            + " connection at once loses no session.",
+            + " waiting longest, as if its session-ttl had run out (its client then gets a fresh session and recovers"
+            + " by since). Keep it above max-connections plus the sessions normally waiting, so that a network cut"
+            + " dropping every connection at once can keep all their sessions.",
             (b, v) -> b.maxDetachedSessions((Integer) v)),
     HISTORY_SIZE(INT, "1000", "Publications kept per channel, 1 to 1000000.",
             (b, v) -> b.historySize((Integer) v)),

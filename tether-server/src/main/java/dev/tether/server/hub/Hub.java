@@ -189,7 +189,8 @@ public final class Hub implements AutoCloseable {
     }
 
     private void sessionExpired(SessionState s) {
-        log.info("session {} of client {} expired", s.id(), s.client());
+        log.info("session {} of client {} ended unresumed (session-ttl ran out, or max-detached-sessions made room)",
+                s.id(), s.client());
         for (SessionState.SubscriptionState sub : s.subscriptions()) {
             presence.leave(sub.channel(), s.client());
         }

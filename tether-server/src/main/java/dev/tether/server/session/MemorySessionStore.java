@@ -34,9 +34,13 @@ public final class MemorySessionStore implements SessionStore {
 
     /** Guarded by this; in the order saved, so the first is the one detached longest. */
     private final LinkedHashMap<String, Entry> sessions = new LinkedHashMap<>();
-    /** Guarded by this: whether every save so far used the same TTL, so that expiry follows save order. */
-    private long ttlMillis = -1;
-    private boolean oneTtl = true;
+    /**
+     * Guarded by this: whether expiries rise in save order (one TTL and a clock that does not step
+     * back), so that a sweep may stop at the first session that has not expired; and the latest expiry
+     * saved. Reset whenever the store is empty.
+     */
+    private boolean ordered = true;
+    private long latestExpiry = Long.MIN_VALUE;
     private final int maxSessions;
     private final LongAdder evicted = new LongAdder();
     private final Clock clock;
@@ -61,13 +65,19 @@ public final class MemorySessionStore implements SessionStore {
 
     @Override
     public void save(SessionState state, Duration ttl) {
-        long expiresAt = clock.millis() + ttl.toMillis();
+        long expiresAt;
         List<SessionState> ended = null;
         synchronized (this) {
-            if (ttlMillis != ttl.toMillis()) {
-                oneTtl = ttlMillis == -1;
-                ttlMillis = ttl.toMillis();
+            // Read under the monitor, so that save order is expiry order whenever the TTL is one.
+            expiresAt = clock.millis() + ttl.toMillis();
+            if (sessions.isEmpty()) {
+                ordered = true;
+                latestExpiry = Long.MIN_VALUE;
             }
+            if (expiresAt < latestExpiry) {
+                ordered = false;
+            }
+            latestExpiry = Math.max(latestExpiry, expiresAt);
             sessions.remove(state.id()); // saved again: now the newest
             sessions.put(state.id(), new Entry(state, expiresAt));
             while (sessions.size() > maxSessions) {
@@ -123,8 +133,8 @@ public final class MemorySessionStore implements SessionStore {
                 Entry e = it.next();
                 if (e.expiresAtMillis() > now) {
                     next = Math.min(next, e.expiresAtMillis());
-                    if (oneTtl) {
-                        break; // the rest were saved later with the same TTL: they expire later
+                    if (ordered) {
+                        break; // the rest were saved later and expire no earlier
                     }
                 } else {
                     it.remove();

@@ -84,6 +84,40 @@ class MemorySessionStoreTest extends SessionStoreContract {
     }
 
     @Test
+    void aSessionSavedAgainWhileStillKeptMovesToTheNewest() {
+        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+        MemorySessionStore limited = keepingTwo(ended);
+        try {
+            limited.save(session("a"), Duration.ofMinutes(2));
+            limited.save(session("b"), Duration.ofMinutes(2));
+            limited.save(session("a"), Duration.ofMinutes(2)); // not taken in between
+            limited.save(session("c"), Duration.ofMinutes(2));
+            assertThat(ended).containsExactly("b");
+            assertThat(limited.size()).isEqualTo(2);
+        } finally {
+            limited.close();
+        }
+    }
+
+    @Test
+    void aClockThatStepsBackDoesNotHideExpiredSessionsBehindALaterOne() {
+        FakeClock wall = new FakeClock(10_000_000);
+        MemorySessionStore s = new MemorySessionStore(wall);
+        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+        s.setExpiryListener(st -> ended.add(st.id()));
+        try {
+            s.save(session("first"), Duration.ofSeconds(60)); // expires at 10,060,000
+            wall.advance(-30_000); // the wall clock is set back 30 s
+            s.save(session("second"), Duration.ofSeconds(60)); // same TTL, expires at 10,030,000: saved later, due earlier
+            wall.advance(60_001);
+            assertThat(s.expire()).as("first still due later").isEqualTo(10_060_000);
+            assertThat(ended).containsExactly("second");
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
     void withTtlsOfDifferentLengthsEveryExpiredSessionIsFoundNotOnlyTheOldestRun() {
         store.save(session("long"), Duration.ofMinutes(10));
         store.save(session("short"), Duration.ofSeconds(1));
