@@ -2,12 +2,12 @@ package dev.tether.server.broker;
 
 import dev.tether.server.protocol.Json;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntFunction;
 
 /**
  * One stored publication. Immutable and shared by every reader.
@@ -18,10 +18,11 @@ import java.nio.charset.StandardCharsets;
  * socket's write call when nothing is queued for that socket, or else writes a {@link #frame()
  * duplicate} past the WebSocket encoder, so fan-out costs no JSON encoding, no frame object, no
  * header allocation and no copy of the payload per subscriber. A batch of several publications in one
- * frame writes its own header followed by {@link #line() views} of each push. The memory is freed
- * by the garbage collector once history and every in-flight write have let go of it (the buffer is
- * not reference counted, because readers on other threads may still hold it after it leaves
- * history).
+ * frame writes its own header followed by {@link #line() views} of each push. The frame is carved
+ * from a {@link Slab}: a block of its own, or the block its channel's recent publications share. The
+ * memory is freed by the garbage collector once history and every in-flight write have let go of
+ * every publication of the block (it is not reference counted, because readers on other threads may
+ * still hold a publication after it leaves history).
  */
 public final class Publication {
     private static final byte[] PUB_PREFIX = "{\"op\":\"pub\",\"channel\":".getBytes(StandardCharsets.US_ASCII);
@@ -31,18 +32,30 @@ public final class Publication {
     private final long timestamp;
     private final String fromUser;
     private final String fromClient;
-    /** Frame header, push JSON, newline; never released (see the class comment). */
-    private final ByteBuf wire;
+    /** The block holding this frame at {@link #base}: header, push JSON, newline; never released. */
+    private final Slab slab;
+    private final int base;
     private final int headerLength;
     private final int pushLength;
     private final int dataStart;
     private final int dataLength;
 
     /**
+     * In a block of its own, exactly its size.
+     *
      * @param data the publication's data, already valid compact JSON
      * @param fromClient the publishing client id, or null for a server-side publish
      */
     public Publication(String channel, long offset, long timestamp, byte[] data, String fromUser, String fromClient) {
+        this(channel, offset, timestamp, data, fromUser, fromClient, Slab::allocate);
+    }
+
+    /**
+     * @param memory given the frame's length, a block with at least that much {@link Slab#remaining()
+     *     room}; the frame is carved from it
+     */
+    public Publication(String channel, long offset, long timestamp, byte[] data, String fromUser, String fromClient,
+                       IntFunction<Slab> memory) {
         this.channel = channel;
         this.offset = offset;
         this.timestamp = timestamp;
@@ -61,8 +74,11 @@ public final class Publication {
         this.dataLength = data.length;
         this.pushLength = push;
         this.headerLength = textHeaderLength(push);
-        ByteBuffer memory = ByteBuffer.allocateDirect(headerLength + push + 1);
-        ByteBuf out = (PlatformDependent.hasUnsafe() ? new SharedDirectBuf(memory) : Unpooled.wrappedBuffer(memory)).clear();
+        int length = headerLength + push + 1;
+        this.slab = memory.apply(length);
+        this.base = slab.carve(length);
+        // A view of its own to write through: readers only ever make views of finished frames.
+        ByteBuf out = slab.memory().duplicate().setIndex(base, base);
         writeTextHeader(out, push);
         out.writeBytes(PUB_PREFIX).writeBytes(quotedChannel).writeBytes(OFFSET_FIELD);
         writeDigits(out, offset);
@@ -74,7 +90,6 @@ public final class Publication {
         out.writeBytes(TS_FIELD);
         writeDigits(out, timestamp);
         out.writeByte('}').writeByte('\n');
-        this.wire = out instanceof SharedDirectBuf ? out : Unpooled.unreleasableBuffer(out);
     }
 
     private static final byte[] OFFSET_FIELD = ascii(",\"offset\":");
@@ -194,7 +209,7 @@ public final class Publication {
 
     /** A new view of the encoded {@code pub} push (JSON only); writing and releasing it is free. */
     public ByteBuf push() {
-        return wire.duplicate().setIndex(headerLength, headerLength + pushLength);
+        return slab.memory().duplicate().setIndex(base + headerLength, base + headerLength + pushLength);
     }
 
     /**
@@ -202,12 +217,12 @@ public final class Publication {
      * a socket as raw bytes; releasing it is free.
      */
     public ByteBuf frame() {
-        return wire.duplicate().setIndex(0, headerLength + pushLength);
+        return slab.memory().duplicate().setIndex(base, base + headerLength + pushLength);
     }
 
     /** A new view of the push followed by a newline, for the middle of a batch frame. */
     public ByteBuf line() {
-        return wire.duplicate().setIndex(headerLength, headerLength + pushLength + 1);
+        return slab.memory().duplicate().setIndex(base + headerLength, base + headerLength + pushLength + 1);
     }
 
     public int pushLength() {
@@ -221,13 +236,14 @@ public final class Publication {
      */
     public void copyPush(ByteBuf out, boolean newline) {
         int n = pushLength + (newline ? 1 : 0);
+        ByteBuf wire = slab.memory();
         if (out.hasMemoryAddress() && wire.hasMemoryAddress()) {
             out.ensureWritable(n);
             int at = out.writerIndex();
-            PlatformDependent.copyMemory(wire.memoryAddress() + headerLength, out.memoryAddress() + at, n);
+            PlatformDependent.copyMemory(wire.memoryAddress() + base + headerLength, out.memoryAddress() + at, n);
             out.writerIndex(at + n);
         } else {
-            out.writeBytes(wire, headerLength, n);
+            out.writeBytes(wire, base + headerLength, n);
         }
     }
 
@@ -238,31 +254,32 @@ public final class Publication {
      * ({@code Reference.reachabilityFence}).
      */
     public long frameAddress() {
-        return wire.hasMemoryAddress() ? wire.memoryAddress() : 0;
+        return slab.memory().hasMemoryAddress() ? slab.memory().memoryAddress() + base : 0;
     }
 
     public int frameLength() {
         return headerLength + pushLength;
     }
 
-    /**
-     * Memory this publication keeps alive while a history holds it: its direct buffer (the frame and
-     * its newline) plus {@link #HEAP_BYTES} of heap. What memory limits count it as.
-     */
-    public long memoryBytes() {
-        return HEAP_BYTES + headerLength + pushLength + 1;
+    /** Bytes of its block this publication's frame takes: header, push and newline. */
+    public int frameBytes() {
+        return headerLength + pushLength + 1;
+    }
+
+    /** The block this publication's frame was carved from. */
+    public Slab slab() {
+        return slab;
     }
 
     /**
-     * Heap of one publication besides shared strings: this object, the buffer object over its direct
-     * memory, the JDK's {@code DirectByteBuffer} and its {@code Cleaner}. Measured 357 B with 200,000
-     * publications after a full collection (BENCHMARKS.md, change 19).
+     * Heap of one publication besides shared strings and its block: this object. Measured with
+     * {@code dev.tether.bench.tools.HistoryMemory} (BENCHMARKS.md, change 21).
      */
-    public static final int HEAP_BYTES = 360;
+    public static final int HEAP_BYTES = 64;
 
     /** The data as its JSON text. */
     public String dataJson() {
-        return wire.toString(headerLength + dataStart, dataLength, StandardCharsets.UTF_8);
+        return slab.memory().toString(base + headerLength + dataStart, dataLength, StandardCharsets.UTF_8);
     }
 
     public int dataLength() {

@@ -128,6 +128,32 @@ class PublicationTest {
         assertThat(Publication.digits(n)).isEqualTo(Long.toString(n).length());
     }
 
+    /** Publications carved one after another from one block read exactly as ones with blocks of their own. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 200, 5_000})
+    void publicationsSharingABlockAreTheSameFramesAtTheirOwnPlaces(int size) throws Exception {
+        Slab block = Slab.allocate(64 << 10);
+        byte[] data = ("{\"s\":\"" + "x".repeat(size) + "\"}").getBytes(StandardCharsets.UTF_8);
+        Publication a = new Publication("room:1", 1, 1_700_000_000_000L, data, "alice", "c1", n -> block);
+        Publication b = new Publication("room:1", 2, 1_700_000_000_001L, data, "alice", "c1", n -> block);
+        assertThat(a.slab()).isSameAs(b.slab());
+        assertThat(block.remaining()).isEqualTo((64 << 10) - a.frameBytes() - b.frameBytes());
+        assertThat(b.frameAddress() - a.frameAddress()).as("b follows a, newline included").isEqualTo(a.frameBytes());
+        Publication alone = new Publication("room:1", 2, 1_700_000_000_001L, data, "alice", "c1");
+        assertThat(io.netty.buffer.ByteBufUtil.getBytes(b.frame())).isEqualTo(io.netty.buffer.ByteBufUtil.getBytes(alone.frame()));
+        assertThat(io.netty.buffer.ByteBufUtil.getBytes(b.line())).isEqualTo(io.netty.buffer.ByteBufUtil.getBytes(alone.line()));
+        assertThat(b.dataJson()).isEqualTo(alone.dataJson());
+        TextWebSocketFrame frame = decode(a.frame());
+        try {
+            assertThat(Json.MAPPER.readTree(frame.text()).get("offset").asLong()).isEqualTo(1);
+        } finally {
+            frame.release();
+        }
+        byte[] atAddress = new byte[b.frameLength()];
+        io.netty.util.internal.PlatformDependent.copyMemory(b.frameAddress(), atAddress, 0, atAddress.length);
+        assertThat(atAddress).isEqualTo(io.netty.buffer.ByteBufUtil.getBytes(alone.frame()));
+    }
+
     private static Publication publication(int size, long offset) {
         byte[] data = ("{\"s\":\"" + "x".repeat(size) + "\"}").getBytes(StandardCharsets.UTF_8);
         return new Publication("room:1", offset, 1_700_000_000_000L, data, "alice", "c1");

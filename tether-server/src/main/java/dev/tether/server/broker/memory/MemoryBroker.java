@@ -324,6 +324,12 @@ public final class MemoryBroker implements Broker {
         return released[0];
     }
 
+    /** Tests: what one stream should count, recomputed from scratch ({@link MemoryStream#recountBytes}). */
+    long recountedBytes(String channel) {
+        MemoryStream s = streams.get(channel);
+        return s == null ? 0 : s.recountBytes();
+    }
+
     /** Bytes one stream counts in the total; tests. */
     long accountedBytes(String channel) {
         MemoryStream s = streams.get(channel);

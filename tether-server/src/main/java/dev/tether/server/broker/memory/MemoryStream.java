@@ -5,6 +5,7 @@ import dev.tether.server.broker.AppendResult;
 import dev.tether.server.broker.ChannelStream;
 import dev.tether.server.broker.KeyLimitException;
 import dev.tether.server.broker.Publication;
+import dev.tether.server.broker.Slab;
 import dev.tether.server.config.TetherConfig.HistoryPolicy;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +32,12 @@ final class MemoryStream implements ChannelStream {
      * name, plus 16 B and 4 per slot for the ring.
      */
     static final int CHANNEL_BYTES = 200;
+    /** Largest block a busy channel's publications share. */
+    static final int MAX_SLAB = 16 << 10;
+    /** Frames larger than this get a block of their own. */
+    static final int MAX_CARVED_FRAME = 4 << 10;
+    /** A block that filled within this of being started makes the next one twice as large. */
+    static final long SLAB_GROWTH_MILLIS = 100;
     /** A key table's own objects besides its arrays. */
     private static final int KEY_TABLE_BYTES = 64;
 
@@ -60,8 +67,11 @@ final class MemoryStream implements ChannelStream {
     /** Guarded by this: bytes this stream has added to the broker's memory total, and of that its key table. */
     private long accounted;
     private long keysAccounted;
-    /** Guarded by this: of {@link #accounted}, the publications the ring holds (what a trim can free). */
+    /** Guarded by this: of {@link #accounted}, roughly what the publications the ring holds take (what a trim can free). */
     private long publicationBytes;
+    /** Guarded by this: the block recent publications are carved from, and when it was started. */
+    private Slab slab;
+    private long slabStartedMillis;
 
     MemoryStream(String channel, HistoryPolicy history, Duration dedupWindow, int maxKeys, Clock clock, MemoryBroker broker) {
         this.channel = channel;
@@ -86,6 +96,58 @@ final class MemoryStream implements ChannelStream {
     private void account(long delta) {
         accounted += delta;
         broker.memoryChanged(delta);
+    }
+
+    /**
+     * A block with room for a frame of {@code length} bytes. A busy channel's publications share
+     * blocks that double, from one frame up to {@link #MAX_SLAB} bytes, while each block fills within
+     * {@link #SLAB_GROWTH_MILLIS} of the last; a quiet channel's publication, or a frame over
+     * {@link #MAX_CARVED_FRAME}, gets a block of exactly its size, as if there were no blocks. So a
+     * channel keeps at most one part-filled block, and one block with publications that left history
+     * while newer ones from it remain. Guarded by this (called while its publication is built).
+     */
+    private Slab slabFor(int length, long now) {
+        Slab current = slab;
+        if (current != null && length <= MAX_CARVED_FRAME && current.remaining() >= length) {
+            return current;
+        }
+        int capacity = length;
+        if (length <= MAX_CARVED_FRAME && current != null && now - slabStartedMillis <= SLAB_GROWTH_MILLIS) {
+            capacity = Math.max(length, Math.min(MAX_SLAB, current.capacity() * 2));
+        }
+        Slab fresh = Slab.allocate(capacity);
+        account(capacity + Slab.HEAP_BYTES);
+        if (length <= MAX_CARVED_FRAME) {
+            slab = fresh;
+            slabStartedMillis = now;
+            if (current != null && current.live() == 0) {
+                account(-(current.capacity() + Slab.HEAP_BYTES));
+            }
+        }
+        return fresh;
+    }
+
+    /** A ring slot now holds {@code p}. Guarded by this. */
+    private void hold(Publication p) {
+        p.slab().hold();
+        account(Publication.HEAP_BYTES);
+        publicationBytes += Publication.HEAP_BYTES + p.frameBytes();
+    }
+
+    /**
+     * A ring slot no longer holds {@code p}; its block's memory no longer counts once no slot holds a
+     * publication of it and it is not the one being filled. Returns the bytes that no longer count.
+     * Guarded by this.
+     */
+    private long letGo(Publication p) {
+        long freed = Publication.HEAP_BYTES;
+        Slab b = p.slab();
+        if (b.letGo() == 0 && b != slab) {
+            freed += b.capacity() + Slab.HEAP_BYTES;
+        }
+        account(-freed);
+        publicationBytes -= Publication.HEAP_BYTES + p.frameBytes();
+        return freed;
     }
 
     /** Brings the key table's share of the memory total up to date. Guarded by this. */
@@ -126,19 +188,19 @@ final class MemoryStream implements ChannelStream {
                 }
             }
             offset = top + 1;
-            Publication pub = new Publication(channel, offset, now, request.data(), request.fromUser(), request.fromClient());
+            long at = now;
+            Publication pub = new Publication(channel, offset, now, request.data(), request.fromUser(), request.fromClient(),
+                    length -> slabFor(length, at));
             Publication[] r = ensureCapacity();
             int slot = (int) (offset & (r.length - 1));
             Publication overwritten = r[slot];
             r[slot] = pub;
-            long delta = pub.memoryBytes();
+            hold(pub);
             if (overwritten != null) {
-                delta -= overwritten.memoryBytes();
+                letGo(overwritten);
             } else {
                 held++;
             }
-            account(delta);
-            publicationBytes += delta;
             if (key != null) {
                 if (keys == null) {
                     keys = new KeyTable();
@@ -223,14 +285,12 @@ final class MemoryStream implements ChannelStream {
                 break;
             }
             r[(int) (f & (r.length - 1))] = null;
-            freed += p.memoryBytes();
+            freed += letGo(p);
             held--;
             f++;
         }
         if (freed > 0) {
             first = f;
-            account(-freed);
-            publicationBytes -= freed;
             if (f > top) {
                 // Everything left is older still: give the ring back.
                 dropRing();
@@ -257,7 +317,7 @@ final class MemoryStream implements ChannelStream {
                         break; // the rest below first is younger still
                     }
                     r[slot] = null;
-                    freed += p.memoryBytes();
+                    freed += letGo(p);
                     held--;
                 }
             }
@@ -272,18 +332,16 @@ final class MemoryStream implements ChannelStream {
                     break;
                 }
                 r[slot] = null;
-                freed += p.memoryBytes();
+                freed += letGo(p);
                 held--;
                 evicted++;
                 f++;
             }
         }
         first = f;
-        account(-freed);
-        publicationBytes -= freed;
         broker.evictedForMemory(evicted);
         if (f > top) {
-            dropRing();
+            freed += dropRing();
         }
         return freed;
     }
@@ -305,22 +363,31 @@ final class MemoryStream implements ChannelStream {
         return first <= top ? ring[(int) (first & (ring.length - 1))].timestamp() : Long.MAX_VALUE;
     }
 
-    /** With history empty: replaces the ring by a new small one, letting go of whatever it held. Guarded by this. */
-    private void dropRing() {
-        Publication[] r = ring;
-        if (r.length == INITIAL_RING && held == 0) {
-            return;
-        }
+    /**
+     * With history empty: replaces the ring by a new small one, letting go of whatever it held, and
+     * of the block being filled. Returns the bytes that no longer count. Guarded by this.
+     */
+    private long dropRing() {
         long freed = 0;
-        for (Publication p : r) {
-            if (p != null) {
-                freed += p.memoryBytes();
+        Publication[] r = ring;
+        if (r.length != INITIAL_RING || held != 0) {
+            Publication[] fresh = new Publication[INITIAL_RING];
+            for (Publication p : r) {
+                if (p != null) {
+                    freed += letGo(p);
+                }
             }
+            held = 0;
+            ring = fresh;
+            account(ringBytes(INITIAL_RING) - ringBytes(r.length));
+            freed += ringBytes(r.length) - ringBytes(INITIAL_RING);
         }
-        held = 0;
-        ring = new Publication[INITIAL_RING];
-        account(ringBytes(INITIAL_RING) - ringBytes(r.length) - freed);
-        publicationBytes -= freed;
+        if (slab != null && slab.live() == 0) {
+            freed += slab.capacity() + Slab.HEAP_BYTES;
+            account(-(slab.capacity() + Slab.HEAP_BYTES));
+            slab = null;
+        }
+        return freed;
     }
 
     /** Also serves publications that just left history while their ring slot is not yet reused. */
@@ -417,6 +484,29 @@ final class MemoryStream implements ChannelStream {
     /** Bytes of the publications the ring holds: what trimming this stream could free at most. */
     synchronized long publicationBytes() {
         return publicationBytes;
+    }
+
+    /**
+     * Tests: what {@link #accounted} should be, recomputed from scratch: the channel, its ring, each
+     * block that a ring slot holds a publication of or that is being filled, each held publication,
+     * the key table.
+     */
+    synchronized long recountBytes() {
+        java.util.Set<Slab> blocks = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        long total = CHANNEL_BYTES + 40L + channel.length() + ringBytes(ring.length) + keysAccounted;
+        for (Publication p : ring) {
+            if (p != null) {
+                total += Publication.HEAP_BYTES;
+                blocks.add(p.slab());
+            }
+        }
+        if (slab != null) {
+            blocks.add(slab);
+        }
+        for (Slab b : blocks) {
+            total += b.capacity() + Slab.HEAP_BYTES;
+        }
+        return total;
     }
 
     /** Bytes this stream counts in the broker's memory total; tests. */
