@@ -18,9 +18,10 @@ public final class Slab {
     /**
      * Heap of one block besides the publications carved from it: the buffer object over its memory,
      * the JDK's {@code DirectByteBuffer}, its {@code Cleaner} and deallocator, and this object.
-     * Measured with {@code dev.tether.bench.tools.HistoryMemory} (BENCHMARKS.md, change 21).
+     * Measured with {@code dev.tether.bench.tools.PublicationMemory}: 384 B per publication with a block
+     * each, of which 64 are the publication (BENCHMARKS.md, change 21).
      */
-    public static final int HEAP_BYTES = 318;
+    public static final int HEAP_BYTES = 320;
 
     private final ByteBuf memory;
     private int used;

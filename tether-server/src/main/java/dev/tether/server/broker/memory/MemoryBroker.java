@@ -256,7 +256,7 @@ public final class MemoryBroker implements Broker {
                 long t = s.oldestTimestamp();
                 if (t != Long.MAX_VALUE) {
                     queue.add(new Oldest(t, s));
-                    trimmable += s.publicationBytes();
+                    trimmable += s.trimmableBytes();
                 }
             }
             // Channels that are held and key tables alone may take more than the target: then no trim

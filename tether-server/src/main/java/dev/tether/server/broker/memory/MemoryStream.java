@@ -67,8 +67,6 @@ final class MemoryStream implements ChannelStream {
     /** Guarded by this: bytes this stream has added to the broker's memory total, and of that its key table. */
     private long accounted;
     private long keysAccounted;
-    /** Guarded by this: of {@link #accounted}, roughly what the publications the ring holds take (what a trim can free). */
-    private long publicationBytes;
     /** Guarded by this: the block recent publications are carved from, and when it was started. */
     private Slab slab;
     private long slabStartedMillis;
@@ -101,7 +99,8 @@ final class MemoryStream implements ChannelStream {
     /**
      * A block with room for a frame of {@code length} bytes. A busy channel's publications share
      * blocks that double, from one frame up to {@link #MAX_SLAB} bytes, while each block fills within
-     * {@link #SLAB_GROWTH_MILLIS} of the last; a quiet channel's publication, or a frame over
+     * {@link #SLAB_GROWTH_MILLIS}, and halve when one takes longer, so that a block holds about what
+     * the channel publishes in that time; a quiet channel's publication, or a frame over
      * {@link #MAX_CARVED_FRAME}, gets a block of exactly its size, as if there were no blocks. So a
      * channel keeps at most one part-filled block, and one block with publications that left history
      * while newer ones from it remain. Guarded by this (called while its publication is built).
@@ -112,8 +111,11 @@ final class MemoryStream implements ChannelStream {
             return current;
         }
         int capacity = length;
-        if (length <= MAX_CARVED_FRAME && current != null && now - slabStartedMillis <= SLAB_GROWTH_MILLIS) {
-            capacity = Math.max(length, Math.min(MAX_SLAB, current.capacity() * 2));
+        if (length <= MAX_CARVED_FRAME && current != null) {
+            // Filled within the window: twice as large; else half, so a block holds about what the
+            // channel publishes in that time.
+            int next = now - slabStartedMillis <= SLAB_GROWTH_MILLIS ? current.capacity() * 2 : current.capacity() / 2;
+            capacity = Math.max(length, Math.min(MAX_SLAB, next));
         }
         Slab fresh = Slab.allocate(capacity);
         account(capacity + Slab.HEAP_BYTES);
@@ -131,7 +133,6 @@ final class MemoryStream implements ChannelStream {
     private void hold(Publication p) {
         p.slab().hold();
         account(Publication.HEAP_BYTES);
-        publicationBytes += Publication.HEAP_BYTES + p.frameBytes();
     }
 
     /**
@@ -146,7 +147,6 @@ final class MemoryStream implements ChannelStream {
             freed += b.capacity() + Slab.HEAP_BYTES;
         }
         account(-freed);
-        publicationBytes -= Publication.HEAP_BYTES + p.frameBytes();
         return freed;
     }
 
@@ -481,9 +481,12 @@ final class MemoryStream implements ChannelStream {
         return true;
     }
 
-    /** Bytes of the publications the ring holds: what trimming this stream could free at most. */
-    synchronized long publicationBytes() {
-        return publicationBytes;
+    /**
+     * What trimming this stream could free at most: everything it counts but the channel itself, its
+     * ring and its key table (the publications it holds and their blocks).
+     */
+    synchronized long trimmableBytes() {
+        return accounted - (CHANNEL_BYTES + 40L + channel.length()) - ringBytes(ring.length) - keysAccounted;
     }
 
     /**
