@@ -43,6 +43,9 @@ public final class MemorySessionStore implements SessionStore {
     private long latestExpiry = Long.MIN_VALUE;
     private final int maxSessions;
     private final LongAdder evicted = new LongAdder();
+    /** Guarded by this: when the last warning about the limit was logged, and sessions ended since. */
+    private long lastWarning = Long.MIN_VALUE;
+    private long endedSinceWarning;
     private final Clock clock;
     private final DeadlineSweeper sweeper;
     private volatile Consumer<SessionState> expiryListener = s -> { };
@@ -67,6 +70,7 @@ public final class MemorySessionStore implements SessionStore {
     public void save(SessionState state, Duration ttl) {
         long expiresAt;
         List<SessionState> ended = null;
+        long warnEnded = 0;
         synchronized (this) {
             // Read under the monitor, so that save order is expiry order whenever the TTL is one.
             expiresAt = clock.millis() + ttl.toMillis();
@@ -86,6 +90,21 @@ public final class MemorySessionStore implements SessionStore {
                 oldest.remove();
                 (ended == null ? ended = new ArrayList<>() : ended).add(e.state());
             }
+            if (ended != null) {
+                endedSinceWarning += ended.size();
+                long now = clock.millis();
+                if (lastWarning == Long.MIN_VALUE || now - lastWarning >= 60_000) {
+                    lastWarning = now;
+                    warnEnded = endedSinceWarning;
+                    endedSinceWarning = 0;
+                }
+            }
+        }
+        if (warnEnded > 0) {
+            log.warn("max-detached-sessions ({}) reached: {} dropped sessions ended before their session-ttl to make"
+                    + " room (their clients get fresh sessions and recover by since). Raise max-detached-sessions"
+                    + " or find the clients that reconnect without resuming; logged at most once a minute,"
+                    + " tether_sessions_evicted_total counts every one.", maxSessions, warnEnded);
         }
         sweeper.sweepAt(expiresAt);
         if (ended != null) {

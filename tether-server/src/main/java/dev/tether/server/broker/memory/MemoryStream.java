@@ -492,11 +492,12 @@ final class MemoryStream implements ChannelStream {
     /**
      * Tests: what {@link #accounted} should be, recomputed from scratch: the channel, its ring, each
      * block that a ring slot holds a publication of or that is being filled, each held publication,
-     * the key table.
+     * the key table's arrays.
      */
     synchronized long recountBytes() {
         java.util.Set<Slab> blocks = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        long total = CHANNEL_BYTES + 40L + channel.length() + ringBytes(ring.length) + keysAccounted;
+        long total = CHANNEL_BYTES + 40L + channel.length() + ringBytes(ring.length)
+                + (keys == null ? 0 : KEY_TABLE_BYTES + keys.footprintBytes());
         for (Publication p : ring) {
             if (p != null) {
                 total += Publication.HEAP_BYTES;
