@@ -64,9 +64,10 @@ class HistoryPageTest {
             return "c";
         }
 
+        /** A history page only reads; nothing in these tests appends. */
         @Override
         public CompletableFuture<AppendResult> append(AppendRequest request) {
-            throw new UnsupportedOperationException();
+            return CompletableFuture.failedFuture(new IllegalStateException("this stream only serves reads"));
         }
 
         @Override

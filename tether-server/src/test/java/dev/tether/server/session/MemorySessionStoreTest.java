@@ -34,9 +34,12 @@ class MemorySessionStoreTest extends SessionStoreContract {
         assertThat(store.size()).isZero();
     }
 
-    /** A store that keeps two sessions and reports every ended one into {@code ended}. */
-    private MemorySessionStore keepingTwo(List<String> ended) {
-        MemorySessionStore limited = new MemorySessionStore(clock, 2);
+    /** Sessions ended by the stores these tests make themselves. */
+    private final List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** A store on {@code clock} that keeps {@code max} sessions and reports every ended one into {@link #ended}. */
+    private MemorySessionStore keeping(java.time.Clock clock, int max) {
+        MemorySessionStore limited = new MemorySessionStore(clock, max);
         limited.setExpiryListener(st -> ended.add(st.id()));
         return limited;
     }
@@ -47,9 +50,7 @@ class MemorySessionStoreTest extends SessionStoreContract {
 
     @Test
     void savingBeyondTheLimitEndsTheSessionDetachedLongestAsIfItHadExpired() {
-        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
-        MemorySessionStore limited = keepingTwo(ended);
-        try {
+        try (MemorySessionStore limited = keeping(clock, 2)) {
             limited.save(session("a"), Duration.ofMinutes(2));
             limited.save(session("b"), Duration.ofMinutes(2));
             assertThat(ended).isEmpty();
@@ -61,16 +62,12 @@ class MemorySessionStoreTest extends SessionStoreContract {
             assertThat(limited.take("b")).isNotNull();
             assertThat(limited.take("c")).isNotNull();
             assertThat(ended).containsExactly("a");
-        } finally {
-            limited.close();
         }
     }
 
     @Test
     void aSessionSavedAgainIsTheNewestAndIsEndedLast() {
-        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
-        MemorySessionStore limited = keepingTwo(ended);
-        try {
+        try (MemorySessionStore limited = keeping(clock, 2)) {
             limited.save(session("a"), Duration.ofMinutes(2));
             limited.save(session("b"), Duration.ofMinutes(2));
             assertThat(limited.take("a")).isNotNull(); // resumed, then dropped again
@@ -78,42 +75,31 @@ class MemorySessionStoreTest extends SessionStoreContract {
             limited.save(session("c"), Duration.ofMinutes(2));
             assertThat(ended).containsExactly("b");
             assertThat(limited.take("a")).isNotNull();
-        } finally {
-            limited.close();
         }
     }
 
     @Test
     void aSessionSavedAgainWhileStillKeptMovesToTheNewest() {
-        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
-        MemorySessionStore limited = keepingTwo(ended);
-        try {
+        try (MemorySessionStore limited = keeping(clock, 2)) {
             limited.save(session("a"), Duration.ofMinutes(2));
             limited.save(session("b"), Duration.ofMinutes(2));
             limited.save(session("a"), Duration.ofMinutes(2)); // not taken in between
             limited.save(session("c"), Duration.ofMinutes(2));
             assertThat(ended).containsExactly("b");
             assertThat(limited.size()).isEqualTo(2);
-        } finally {
-            limited.close();
         }
     }
 
     @Test
     void aClockThatStepsBackDoesNotHideExpiredSessionsBehindALaterOne() {
         FakeClock wall = new FakeClock(10_000_000);
-        MemorySessionStore s = new MemorySessionStore(wall);
-        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
-        s.setExpiryListener(st -> ended.add(st.id()));
-        try {
+        try (MemorySessionStore s = keeping(wall, Integer.MAX_VALUE)) {
             s.save(session("first"), Duration.ofSeconds(60)); // expires at 10,060,000
             wall.advance(-30_000); // the wall clock is set back 30 s
             s.save(session("second"), Duration.ofSeconds(60)); // same TTL, expires at 10,030,000: saved later, due earlier
             wall.advance(60_001);
             assertThat(s.expire()).as("first still due later").isEqualTo(10_060_000);
             assertThat(ended).containsExactly("second");
-        } finally {
-            s.close();
         }
     }
 
