@@ -1,10 +1,14 @@
 package dev.tether.server.broker;
 
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import dev.tether.server.protocol.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.PlatformDependent;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.function.IntFunction;
@@ -281,6 +285,107 @@ public final class Publication {
     /** The data as its JSON text. */
     public String dataJson() {
         return slab.memory().toString(base + headerLength + dataStart, dataLength, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * This publication as an entry of a {@code history} reply, {@code {"offset","data","from"?,"ts"}},
+     * for {@link com.fasterxml.jackson.core.JsonGenerator#writeRawValue(SerializableString)}. Those
+     * are the push's own last fields in the same order, so the entry is an opening brace and a copy
+     * of the push's bytes from {@code "offset"} on: the data is never decoded to characters and
+     * encoded again.
+     */
+    public SerializableString historyEntry() {
+        int offsetField = dataStart - DATA_FIELD.length - digits(offset) - OFFSET_FIELD.length + 1; // past its comma
+        return new HistoryEntry(slab.memory(), base + headerLength + offsetField, pushLength - offsetField);
+    }
+
+    /**
+     * {@code '{'} followed by {@code length} bytes of {@code memory} at {@code index}: raw JSON for a
+     * byte-oriented generator, copied straight from the stored frame. The character forms exist for
+     * the interface; nothing in the server writes history through a character generator.
+     */
+    private record HistoryEntry(ByteBuf memory, int index, int length) implements SerializableString {
+        @Override
+        public int appendUnquotedUTF8(byte[] buffer, int offset) {
+            if (buffer.length - offset < length + 1) {
+                return -1;
+            }
+            buffer[offset] = '{';
+            memory.getBytes(index, buffer, offset + 1, length);
+            return length + 1;
+        }
+
+        @Override
+        public byte[] asUnquotedUTF8() {
+            byte[] out = new byte[length + 1];
+            appendUnquotedUTF8(out, 0);
+            return out;
+        }
+
+        @Override
+        public int writeUnquotedUTF8(OutputStream out) throws IOException {
+            byte[] bytes = asUnquotedUTF8();
+            out.write(bytes);
+            return bytes.length;
+        }
+
+        @Override
+        public int putUnquotedUTF8(ByteBuffer out) {
+            if (out.remaining() < length + 1) {
+                return -1;
+            }
+            out.put(asUnquotedUTF8());
+            return length + 1;
+        }
+
+        @Override
+        public String getValue() {
+            return "{" + memory.toString(index, length, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public int charLength() {
+            return getValue().length();
+        }
+
+        @Override
+        public int appendUnquoted(char[] buffer, int offset) {
+            return asString().appendUnquoted(buffer, offset);
+        }
+
+        @Override
+        public char[] asQuotedChars() {
+            return asString().asQuotedChars();
+        }
+
+        @Override
+        public byte[] asQuotedUTF8() {
+            return asString().asQuotedUTF8();
+        }
+
+        @Override
+        public int appendQuotedUTF8(byte[] buffer, int offset) {
+            return asString().appendQuotedUTF8(buffer, offset);
+        }
+
+        @Override
+        public int appendQuoted(char[] buffer, int offset) {
+            return asString().appendQuoted(buffer, offset);
+        }
+
+        @Override
+        public int writeQuotedUTF8(OutputStream out) throws IOException {
+            return asString().writeQuotedUTF8(out);
+        }
+
+        @Override
+        public int putQuotedUTF8(ByteBuffer out) {
+            return asString().putQuotedUTF8(out);
+        }
+
+        private SerializedString asString() {
+            return new SerializedString(getValue());
+        }
     }
 
     public int dataLength() {

@@ -67,18 +67,7 @@ public record HistoryPage(List<Publication> publications, long top, String epoch
     public void writeFields(JsonGenerator g) throws IOException {
         g.writeArrayFieldStart("publications");
         for (Publication p : publications) {
-            g.writeStartObject();
-            g.writeNumberField("offset", p.offset());
-            g.writeFieldName("data");
-            g.writeRawValue(p.dataJson());
-            if (p.fromClient() != null) {
-                g.writeObjectFieldStart("from");
-                g.writeStringField("user", p.fromUser() == null ? "" : p.fromUser());
-                g.writeStringField("client", p.fromClient());
-                g.writeEndObject();
-            }
-            g.writeNumberField("ts", p.timestamp());
-            g.writeEndObject();
+            g.writeRawValue(p.historyEntry());
         }
         g.writeEndArray();
         g.writeNumberField("offset", top);

@@ -128,6 +128,65 @@ class PublicationTest {
         assertThat(Publication.digits(n)).isEqualTo(Long.toString(n).length());
     }
 
+    /**
+     * A history entry copied from the push is byte for byte what a JSON generator writes field by
+     * field (the reply's encoding until change 22), for every decimal width, with and without
+     * {@code from}, escapes and non-ASCII included.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {0, 1, 9, 10, 12_345, 1_000_000_000_000_000_000L, Long.MAX_VALUE, -1, Long.MIN_VALUE})
+    void historyEntryIsWhatAGeneratorWritesFieldByField(long n) {
+        long offset = Math.max(0, n);
+        String data = "{\"t\":\"\u00e9\\\"\",\"n\":[1.50,-0,1e2]}";
+        Publication withFrom = new Publication("chat:a\"b", offset, n, data.getBytes(StandardCharsets.UTF_8), "al\\ice\u00fc", "c-1");
+        Publication anonymous = new Publication("chat:a", offset, n, data.getBytes(StandardCharsets.UTF_8), null, "c-2");
+        Publication serverSide = new Publication("news", offset, n, "1".getBytes(StandardCharsets.UTF_8), null, null);
+        for (Publication p : new Publication[] {withFrom, anonymous, serverSide}) {
+            String copied = Json.utf8(Json.writeBytes(g -> g.writeRawValue(p.historyEntry())));
+            assertThat(copied).isEqualTo(fieldByField(p));
+            assertThat(p.historyEntry().getValue()).isEqualTo(copied);
+            assertThat(p.historyEntry().asUnquotedUTF8()).isEqualTo(copied.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** A page larger than the generator's buffer takes the copy-when-full path and stays exact. */
+    @org.junit.jupiter.api.Test
+    void historyEntriesPastTheGeneratorsBufferStayExact() {
+        java.util.List<Publication> page = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            page.add(publication(i * 7, i + 1));
+        }
+        String copied = Json.utf8(Json.writeBytes(g -> {
+            g.writeStartArray();
+            for (Publication p : page) {
+                g.writeRawValue(p.historyEntry());
+            }
+            g.writeEndArray();
+        }));
+        StringBuilder expected = new StringBuilder("[");
+        for (Publication p : page) {
+            expected.append(expected.length() > 1 ? "," : "").append(fieldByField(p));
+        }
+        assertThat(copied).isEqualTo(expected.append(']').toString());
+    }
+
+    private static String fieldByField(Publication p) {
+        return Json.utf8(Json.writeBytes(g -> {
+            g.writeStartObject();
+            g.writeNumberField("offset", p.offset());
+            g.writeFieldName("data");
+            g.writeRawValue(p.dataJson());
+            if (p.fromClient() != null) {
+                g.writeObjectFieldStart("from");
+                g.writeStringField("user", p.fromUser() == null ? "" : p.fromUser());
+                g.writeStringField("client", p.fromClient());
+                g.writeEndObject();
+            }
+            g.writeNumberField("ts", p.timestamp());
+            g.writeEndObject();
+        }));
+    }
+
     /** Publications carved one after another from one block read exactly as ones with blocks of their own. */
     @ParameterizedTest
     @ValueSource(ints = {0, 200, 5_000})
