@@ -185,7 +185,8 @@ public final class HttpApi {
         requireMethod(req, HttpMethod.POST);
         JsonNode body;
         try {
-            body = Json.MAPPER.readTree(ByteBufUtil.getBytes(req.content()));
+            byte[] bytes = ByteBufUtil.getBytes(req.content());
+            body = Json.readMessage(bytes, 0, bytes.length, "data");
         } catch (JsonProcessingException e) {
             throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -207,7 +208,7 @@ public final class HttpApi {
         }
         byte[] data;
         try {
-            data = Json.MAPPER.writeValueAsBytes(body.get("data"));
+            data = Json.rawBytes(body.get("data"));
         } catch (JsonProcessingException e) {
             throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "field 'data' cannot be encoded");
         }

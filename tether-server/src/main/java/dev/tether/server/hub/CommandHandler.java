@@ -359,7 +359,7 @@ final class CommandHandler {
         String key = Fields.optionalString(msg, "key", Fields.MAX_KEY_CHARS);
         byte[] data;
         try {
-            data = Json.MAPPER.writeValueAsBytes(msg.get("data"));
+            data = Json.rawBytes(msg.get("data"));
         } catch (JsonProcessingException e) {
             throw Fields.bad("field 'data' cannot be encoded: " + e.getOriginalMessage());
         }

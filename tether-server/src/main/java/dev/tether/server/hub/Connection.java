@@ -309,7 +309,7 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
         }
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(bytes, from, to - from);
+            node = Json.readMessage(bytes, from, to - from, "data");
         } catch (JsonProcessingException e) {
             violation("message is not valid JSON: " + e.getOriginalMessage());
             return;

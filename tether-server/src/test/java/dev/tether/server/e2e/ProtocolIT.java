@@ -8,6 +8,7 @@ import dev.tether.server.TetherServer;
 import dev.tether.testkit.WsTestClient;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.net.URI;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -72,6 +73,35 @@ class ProtocolIT {
             assertThat(p.get("from").get("client").asText()).startsWith("c-");
             assertThat(p.get("ts").asLong()).isPositive();
         }
+    }
+
+    /**
+     * The data a subscriber, history and the HTTP API return is the publisher's JSON byte for byte,
+     * less whitespace between tokens: numbers and escapes keep their spelling, a pretty-printed
+     * HTTP body arrives as one compact line.
+     */
+    @Test
+    void dataArrivesAsPublishedWithoutWhitespaceOverWebSocketHistoryAndHttp() {
+        WsTestClient sub = h.connected(server);
+        WsTestClient pub = h.connected(server);
+        h.ok(sub, "subscribe", "\"channel\":\"spell\"");
+        h.ok(pub, "publish", "\"channel\":\"spell\",\"data\": { \"p\" : 1.50, \"e\":1e2,\t\"s\":\"\\u00e9 x\\/\" }");
+        String compact = "{\"p\":1.50,\"e\":1e2,\"s\":\"\\u00e9 x\\/\"}";
+        HttpResponse<String> posted = RawHttp.post(server, "/api/publish",
+                "{\n  \"channel\": \"spell\",\n  \"data\": {\n    \"n\": [1, 2.0],\r\n    \"t\": \"a  b\"\n  }\n}\n");
+        assertThat(posted.statusCode()).isEqualTo(200);
+        h.nextPub(sub);
+        h.nextPub(sub);
+        List<String> pushes = sub.all().stream().filter(m -> m.contains("\"op\":\"pub\"")).toList();
+        assertThat(pushes).hasSize(2);
+        assertThat(pushes.get(0)).contains(",\"data\":" + compact + ",\"from\":");
+        assertThat(pushes.get(1)).contains(",\"data\":{\"n\":[1,2.0],\"t\":\"a  b\"},\"ts\":");
+
+        h.ok(pub, "history", "\"channel\":\"spell\"");
+        String reply = pub.all().stream().filter(m -> m.contains("\"publications\"")).findFirst().orElseThrow();
+        assertThat(reply).contains("{\"offset\":1,\"data\":" + compact + ",\"from\":{\"user\":\"\",\"client\":\"");
+        assertThat(reply).contains("{\"offset\":2,\"data\":{\"n\":[1,2.0],\"t\":\"a  b\"},\"ts\":");
+        assertThat(RawHttp.get(server, "/api/history?channel=spell").body()).contains("\"data\":" + compact + ",");
     }
 
     @Test
