@@ -52,7 +52,7 @@ public final class Common {
 
     @Option(names = "--history-memory", defaultValue = "75%", description = "Tether history-memory (default"
             + " ${DEFAULT-VALUE} of the server's heap: a 10 s keyed publish run at full rate remembers over a million"
-            + " keys, more than half of the server's own default of 25% of a 1 GiB heap holds).")
+            + " keys, more than half of the server's own default of 25%% of a 1 GiB heap holds).")
     String historyMemory;
 
     @Option(names = "--client-threads", defaultValue = "0", description = "Event loops per generator process; 0 = the CPUs this process may use (default).")
