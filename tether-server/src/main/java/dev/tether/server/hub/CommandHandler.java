@@ -214,7 +214,7 @@ final class CommandHandler {
         if (resumed) {
             hub.metrics.resumes.increment();
         }
-        log.info("client {} connected: session {} resumed={} user='{}' name='{}' from {}", c.clientId, c.sessionId,
+        log.debug("client {} connected: session {} resumed={} user='{}' name='{}' from {}", c.clientId, c.sessionId,
                 resumed, user, name, c.ctx().channel().remoteAddress());
         for (RestoredSubscription r : restored) {
             c.deliver(r.subscription);

@@ -192,9 +192,9 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
                 for (SessionState.SubscriptionState s : saved.subscriptions()) {
                     hub.presence.leave(s.channel(), clientId);
                 }
-                log.info("client {} session {} ended", clientId, sessionId);
+                log.debug("client {} session {} ended", clientId, sessionId);
             } else {
-                log.info("client {} session {} detached, kept {} ms for resume", clientId, sessionId,
+                log.debug("client {} session {} detached, kept {} ms for resume", clientId, sessionId,
                         hub.config.sessionTtl().toMillis());
             }
         }
@@ -485,8 +485,7 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
         ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
         if (out != null && out.totalPendingWriteBytes() + pendingBytes > hub.config.maxPendingWriteBytes()
                 && state != State.CLOSING) {
-            hub.metrics.slowConsumerEvents.increment();
-            disconnect(CloseCode.SLOW_CONSUMER, "too many replies and pushes waiting to be written", jitter(1000));
+            slowConsumer("too many replies and pushes waiting to be written", "");
         }
     }
 
@@ -584,10 +583,25 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
     }
 
     private void fellOutOfHistory(Subscription s) {
+        slowConsumer("fell out of history of " + s.channel,
+                " at offset " + s.cursor + " (first kept " + s.stream.first() + ")");
+    }
+
+    /**
+     * Closes this connection with 4002 and {@code reason}. Logged per client at DEBUG; at WARN once a
+     * minute with the count since the last, since an overloaded server may close thousands at once.
+     */
+    private void slowConsumer(String reason, String detail) {
         hub.metrics.slowConsumerEvents.increment();
-        log.info("client {} fell out of history of {} at offset {} (first kept {})", clientId, s.channel, s.cursor,
-                s.stream.first());
-        disconnect(CloseCode.SLOW_CONSUMER, "fell out of history of " + s.channel, jitter(1000));
+        log.debug("client {} is a slow consumer: {}{}", clientId, reason, detail);
+        long closed = hub.slowConsumerWarning.count(1);
+        if (closed > 0) {
+            log.warn("{} slow consumer(s) closed with 4002 since the last warning, the latest client {}: {}{}. They"
+                    + " read slower than their channels publish; raise history-size or history-age (or"
+                    + " max-pending-write-bytes), or find what slows those clients. Logged at most once a minute;"
+                    + " tether_slow_consumer_events_total counts every one.", closed, clientId, reason, detail);
+        }
+        disconnect(CloseCode.SLOW_CONSUMER, reason, jitter(1000));
     }
 
     @Override
@@ -612,7 +626,7 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             fate = SessionFate.END;
         }
         hub.metrics.disconnect(code);
-        log.info("closing client {} session {} with {} ({})", clientId, sessionId, code.code(), reason);
+        log.debug("closing client {} session {} with {} ({})", clientId, sessionId, code.code(), reason);
         sendPush(Json.write(ctx.alloc(), g -> {
             g.writeStartObject();
             g.writeStringField("op", "disconnect");

@@ -16,6 +16,7 @@ import dev.tether.server.protocol.Json;
 import dev.tether.server.protocol.StreamPosition;
 import dev.tether.server.session.SessionState;
 import dev.tether.server.session.SessionStore;
+import dev.tether.server.util.WarningThrottle;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
@@ -64,6 +65,10 @@ public final class Hub implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
     private final long startedAtMillis;
+    /** Slow consumers closed: one warning a minute for all connections. */
+    final WarningThrottle slowConsumerWarning;
+    /** WebSocket upgrades refused for their Origin: one warning a minute for all connections. */
+    public final WarningThrottle refusedOriginWarning;
 
     public Hub(TetherConfig config, Broker broker, PresenceRegistry presence, SessionStore sessions,
                TetherMetrics metrics, Clock clock) {
@@ -75,6 +80,8 @@ public final class Hub implements AutoCloseable {
         this.clock = clock;
         this.tokens = new TokenVerifier(config.tokenSecret(), clock);
         this.startedAtMillis = clock.millis();
+        this.slowConsumerWarning = new WarningThrottle(Duration.ofMinutes(1), clock);
+        this.refusedOriginWarning = new WarningThrottle(Duration.ofMinutes(1), clock);
         long shortest = Math.min(config.connectTimeout().toMillis(),
                 Math.min(config.pingInterval().toMillis(), config.pongTimeout().toMillis()));
         this.heartbeatTickMillis = Math.max(5, Math.min(1000, shortest / 10));
@@ -189,7 +196,7 @@ public final class Hub implements AutoCloseable {
     }
 
     private void sessionExpired(SessionState s) {
-        log.info("session {} of client {} ended unresumed (session-ttl ran out, or max-detached-sessions made room)",
+        log.debug("session {} of client {} ended unresumed (session-ttl ran out, or max-detached-sessions made room)",
                 s.id(), s.client());
         for (SessionState.SubscriptionState sub : s.subscriptions()) {
             presence.leave(sub.channel(), s.client());

@@ -1,6 +1,7 @@
 package dev.tether.server.session;
 
 import dev.tether.server.util.DeadlineSweeper;
+import dev.tether.server.util.WarningThrottle;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,9 +44,8 @@ public final class MemorySessionStore implements SessionStore {
     private long latestExpiry = Long.MIN_VALUE;
     private final int maxSessions;
     private final LongAdder evicted = new LongAdder();
-    /** Guarded by this: when the last warning about the limit was logged, and sessions ended since. */
-    private long lastWarning = Long.MIN_VALUE;
-    private long endedSinceWarning;
+    /** The warning about the limit: at most once a minute, with the sessions ended since the last. */
+    private final WarningThrottle evictionWarning;
     private final Clock clock;
     private final DeadlineSweeper sweeper;
     private volatile Consumer<SessionState> expiryListener = s -> { };
@@ -62,6 +62,7 @@ public final class MemorySessionStore implements SessionStore {
         }
         this.clock = clock;
         this.maxSessions = maxSessions;
+        this.evictionWarning = new WarningThrottle(Duration.ofMinutes(1), clock);
         this.sweeper = new DeadlineSweeper("tether-session-expiry", clock, MIN_SWEEP_GAP_MILLIS, MAX_SLEEP_MILLIS,
                 this::expire);
     }
@@ -91,13 +92,7 @@ public final class MemorySessionStore implements SessionStore {
                 (ended == null ? ended = new ArrayList<>() : ended).add(e.state());
             }
             if (ended != null) {
-                endedSinceWarning += ended.size();
-                long now = clock.millis();
-                if (lastWarning == Long.MIN_VALUE || now - lastWarning >= 60_000) {
-                    lastWarning = now;
-                    warnEnded = endedSinceWarning;
-                    endedSinceWarning = 0;
-                }
+                warnEnded = evictionWarning.count(ended.size());
             }
         }
         if (warnEnded > 0) {

@@ -106,7 +106,13 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             String origin = req.headers().get(HttpHeaderNames.ORIGIN);
             if (!origins.allows(origin, req.headers().get(HttpHeaderNames.HOST))) {
-                log.info("refused WebSocket from origin {} ({})", origin, ctx.channel().remoteAddress());
+                log.debug("refused WebSocket from origin {} ({})", origin, ctx.channel().remoteAddress());
+                long refused = hub.refusedOriginWarning.count(1);
+                if (refused > 0) {
+                    log.warn("{} WebSocket upgrade(s) refused with 403 for their Origin since the last warning, the latest"
+                            + " from origin {} ({}). If those are your own pages, add their origin to allowed-origins."
+                            + " Logged at most once a minute.", refused, origin, ctx.channel().remoteAddress());
+                }
                 refuse(ctx, HttpResponses.error(HttpResponseStatus.FORBIDDEN, "origin " + origin + " is not allowed"));
                 return;
             }

@@ -5,6 +5,7 @@ import dev.tether.server.broker.Broker;
 import dev.tether.server.broker.ChannelStream;
 import dev.tether.server.config.TetherConfig.HistoryPolicy;
 import dev.tether.server.util.DeadlineSweeper;
+import dev.tether.server.util.WarningThrottle;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
@@ -68,8 +69,8 @@ public final class MemoryBroker implements Broker {
     private final LongAdder releasedForMemory = new LongAdder();
     /** No trim before this (clock millis): set after a trim that could not reach its target. */
     private volatile long trimNotBefore;
-    /** Sweeper thread only: when the last warning about the limit was logged. */
-    private long lastWarning = Long.MIN_VALUE;
+    /** The warning about trims: at most once a minute (it gives the numbers of the trim that logs it). */
+    private final WarningThrottle trimWarning;
     private final Clock clock;
     private final DeadlineSweeper sweeper;
     private volatile AppendListener listener = (channel, top) -> { };
@@ -105,6 +106,7 @@ public final class MemoryBroker implements Broker {
         this.dedupWindow = dedupWindow;
         this.maxKeysPerChannel = maxKeysPerChannel;
         this.clock = clock;
+        this.trimWarning = new WarningThrottle(Duration.ofMinutes(1), clock);
         this.idleRelease = dedupWindow.compareTo(Duration.ofMinutes(10)) > 0 ? dedupWindow : Duration.ofMinutes(10);
         this.sweeper = new DeadlineSweeper("tether-memory-sweeper", clock, MIN_SWEEP_GAP_MILLIS, MAX_SLEEP_MILLIS,
                 this::sweep);
@@ -289,8 +291,7 @@ public final class MemoryBroker implements Broker {
         long after = memory.get();
         trimNotBefore = now + retryIn;
         long evicted = evictedForMemory.sum() - evictedBefore;
-        if ((evicted > 0 || released > 0) && (lastWarning == Long.MIN_VALUE || now - lastWarning >= 60_000)) {
-            lastWarning = now;
+        if (trimWarning.count(evicted + released) > 0) {
             log.warn("history-memory limit of {} bytes reached ({} in use): {} publications left history early and"
                             + " {} idle channels were dropped, now {} bytes ({} of them idempotency keys{}). Raise"
                             + " history-memory or lower history-size or history-age; logged at most once a minute,"
