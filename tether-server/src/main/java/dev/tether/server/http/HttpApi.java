@@ -183,6 +183,11 @@ public final class HttpApi {
 
     private CompletableFuture<FullHttpResponse> publish(FullHttpRequest req) {
         requireMethod(req, HttpMethod.POST);
+        if (!ByteBufUtil.isText(req.content(), StandardCharsets.UTF_8)) {
+            // Checked here, not left to the parser: data is stored as the bytes it arrived in and
+            // pushed in text frames, which must be UTF-8 (RFC 6455 8.1).
+            throw new BadRequest(HttpResponseStatus.BAD_REQUEST, "body is not valid UTF-8");
+        }
         JsonNode body;
         try {
             byte[] bytes = ByteBufUtil.getBytes(req.content());

@@ -40,7 +40,10 @@ public final class Json {
     }
 
     /**
-     * Reads one message as {@code MAPPER.readTree} does (same checks, same errors), except that the
+     * Reads one message as {@code MAPPER.readTree} does (it refuses what readTree refuses, with
+     * Jackson's messages; a trailing token's message differs in wording; strings nested in the raw
+     * field are skipped, not decoded, so Jackson's 20,000,000-character string limit, which only a
+     * {@code max-frame-bytes} over 20 MB could reach, does not apply to them), except that the
      * value of the top-level field {@code rawField}, when present, is not built into a tree: it is a
      * {@link com.fasterxml.jackson.databind.node.POJONode} holding the {@link RawJson} bytes it
      * arrived in, checked by the parser all the same. A publish's {@code data} is stored as those

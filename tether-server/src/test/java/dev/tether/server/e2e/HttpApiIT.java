@@ -201,6 +201,28 @@ class HttpApiIT {
         assertThat(json(RawHttp.get(server, "/api/history?channel=c")).get("publications")).isEmpty();
     }
 
+    /**
+     * Data is stored as the bytes it arrived in and pushed in text frames, so a body that is not
+     * UTF-8 is refused whole: a lone surrogate, an overlong form, a code point past U+10FFFF, a stray
+     * byte, at the top of data or nested in it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ED A0 80", "C0 80", "F4 90 80 80", "FF"})
+    void apiPublishRefusesABodyThatIsNotUtf8(String hex) {
+        byte[] bad = java.util.HexFormat.ofDelimiter(" ").parseHex(hex);
+        for (String[] around : new String[][] {{"{\"channel\":\"c\",\"data\":\"", "\"}"},
+                {"{\"channel\":\"c\",\"data\":{\"t\":[\"", "\"]}}"}}) {
+            byte[] head = around[0].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] tail = around[1].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] body = new byte[head.length + bad.length + tail.length];
+            System.arraycopy(head, 0, body, 0, head.length);
+            System.arraycopy(bad, 0, body, head.length, bad.length);
+            System.arraycopy(tail, 0, body, head.length + bad.length, tail.length);
+            assertError(RawHttp.post(server, "/api/publish", body), 400, "body is not valid UTF-8");
+        }
+        assertThat(json(RawHttp.get(server, "/api/history?channel=c")).get("publications")).isEmpty();
+    }
+
     @Test
     void apiPublishBodyBeyondTheRequestLimitGets413WithAJsonError() {
         HttpResponse<String> r = RawHttp.post(server, "/api/publish", "{\"channel\":\"c\",\"data\":\"" + "d".repeat(10_000) + "\"}");

@@ -132,6 +132,11 @@ final class RawHttp {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json"), headers);
     }
 
+    static HttpResponse<String> post(TetherServer server, String path, byte[] body, String... headers) {
+        return send(HttpRequest.newBuilder(java.net.URI.create(server.url() + path))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", "application/json"), headers);
+    }
+
     static HttpResponse<String> method(TetherServer server, String method, String path, String... headers) {
         return send(HttpRequest.newBuilder(java.net.URI.create(server.url() + path))
                 .method(method, HttpRequest.BodyPublishers.noBody()), headers);

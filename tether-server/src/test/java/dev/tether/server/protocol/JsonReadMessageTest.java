@@ -130,6 +130,27 @@ class JsonReadMessageTest {
         assertThatThrownBy(() -> Json.readMessage(bytes, 0, bytes.length, "data")).isInstanceOf(JsonProcessingException.class);
     }
 
+    /**
+     * The parser itself refuses invalid UTF-8 in data, top-level or nested (the WebSocket and HTTP
+     * paths also check whole messages first): a lone surrogate, an overlong form, a code point past
+     * U+10FFFF.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ED A0 80", "C0 80", "F4 90 80 80"})
+    void refusesInvalidUtf8SequencesInDataStrings(String hex) {
+        byte[] bad = java.util.HexFormat.ofDelimiter(" ").parseHex(hex);
+        for (String[] around : new String[][] {{"{\"data\":\"", "\"}"}, {"{\"data\":[{\"t\":\"", "\"}]}"}}) {
+            byte[] head = around[0].getBytes(StandardCharsets.UTF_8);
+            byte[] tail = around[1].getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = new byte[head.length + bad.length + tail.length];
+            System.arraycopy(head, 0, bytes, 0, head.length);
+            System.arraycopy(bad, 0, bytes, head.length, bad.length);
+            System.arraycopy(tail, 0, bytes, head.length + bad.length, tail.length);
+            assertThatThrownBy(() -> Json.readMessage(bytes, 0, bytes.length, "data"))
+                    .as(hex + " in " + around[0]).isInstanceOf(JsonProcessingException.class);
+        }
+    }
+
     /** Not a UTF-8 object: read by readTree itself, so the answer (a tree or an error) is readTree's. */
     @Test
     void otherEncodingsAndNonObjectsAreReadTreesBusiness() throws Exception {

@@ -291,14 +291,16 @@ public final class MemoryBroker implements Broker {
         long after = memory.get();
         trimNotBefore = now + retryIn;
         long evicted = evictedForMemory.sum() - evictedBefore;
-        if (trimWarning.count(evicted + released) > 0) {
-            log.warn("history-memory limit of {} bytes reached ({} in use): {} publications left history early and"
-                            + " {} idle channels were dropped, now {} bytes ({} of them idempotency keys{}). Raise"
-                            + " history-memory or lower history-size or history-age; logged at most once a minute,"
-                            + " tether_history_memory_evictions_total counts every one.",
+        long sinceWarning = evicted + released > 0 ? trimWarning.count(evicted + released) : 0;
+        if (sinceWarning > 0) {
+            log.warn("history-memory limit of {} bytes reached ({} in use): this trim took {} publications out of"
+                            + " history early and dropped {} idle channels, now {} bytes ({} of them idempotency keys{});"
+                            + " {} publications and channels in all since the last warning. Raise history-memory or"
+                            + " lower history-size or history-age; logged at most once a minute,"
+                            + " tether_history_memory_evictions_total counts every publication.",
                     memoryLimit, before, evicted, released, after, keyMemory.get(),
                     untrimmable > target ? "; channels in use and keys alone take " + untrimmable
-                            + " bytes, more than a trim can get below" : "");
+                            + " bytes, more than a trim can get below" : "", sinceWarning);
         }
     }
 
