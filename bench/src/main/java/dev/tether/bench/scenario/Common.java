@@ -55,6 +55,10 @@ public final class Common {
             + " keys, more than half of the server's own default of 25%% of a 1 GiB heap holds).")
     String historyMemory;
 
+    @Option(names = "--io-threads", defaultValue = "0", description = "Tether io-threads (default ${DEFAULT-VALUE}: the"
+            + " server's own default).")
+    int ioThreads;
+
     @Option(names = "--client-threads", defaultValue = "0", description = "Event loops per generator process; 0 = the CPUs this process may use (default).")
     int clientThreads;
 
@@ -80,7 +84,7 @@ public final class Common {
     Path logDir;
 
     ServerOptions serverOptions(String kind) {
-        return new ServerOptions(kind, pingMillis, pongMillis, historySize, MemoryLimit.parse(historyMemory));
+        return new ServerOptions(kind, pingMillis, pongMillis, historySize, MemoryLimit.parse(historyMemory), ioThreads);
     }
 
     /** Starts (or attaches to) the server under test. */

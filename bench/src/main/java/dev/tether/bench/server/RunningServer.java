@@ -36,6 +36,7 @@ public final class RunningServer implements AutoCloseable {
                 .pongTimeout(Duration.ofMillis(o.pongMillis()))
                 .historySize(o.historySize())
                 .historyMemory(o.historyMemory())
+                .ioThreads(o.ioThreads())
                 .maxConnections(1_000_000)
                 .allowedOrigins(List.of("*"))
                 .build();

@@ -12,8 +12,10 @@ import java.util.List;
  * @param pongMillis Tether's pong timeout
  * @param historySize Tether's history per channel
  * @param historyMemory Tether's history-memory
+ * @param ioThreads Tether's io-threads (0 = its default)
  */
-public record ServerOptions(String kind, long pingMillis, long pongMillis, int historySize, MemoryLimit historyMemory) {
+public record ServerOptions(String kind, long pingMillis, long pongMillis, int historySize, MemoryLimit historyMemory,
+                            int ioThreads) {
 
     public ServerOptions {
         if (!kind.equals("tether") && !kind.equals("baseline")) {
@@ -22,7 +24,7 @@ public record ServerOptions(String kind, long pingMillis, long pongMillis, int h
     }
 
     public ServerOptions withKind(String k) {
-        return new ServerOptions(k, pingMillis, pongMillis, historySize, historyMemory);
+        return new ServerOptions(k, pingMillis, pongMillis, historySize, historyMemory, ioThreads);
     }
 
     List<String> toArgs() {
@@ -32,11 +34,12 @@ public record ServerOptions(String kind, long pingMillis, long pongMillis, int h
         a.add(Long.toString(pongMillis));
         a.add(Integer.toString(historySize));
         a.add(historyMemory.toString());
+        a.add(Integer.toString(ioThreads));
         return a;
     }
 
     static ServerOptions fromArgs(String[] a) {
         return new ServerOptions(a[0], Long.parseLong(a[1]), Long.parseLong(a[2]), Integer.parseInt(a[3]),
-                MemoryLimit.parse(a[4]));
+                MemoryLimit.parse(a[4]), Integer.parseInt(a[5]));
     }
 }
