@@ -67,6 +67,26 @@ function subscribed(channel, {delivered = 0, clientOptions = {}, subOptions = {}
 const offsets = (pubs) => pubs.map((p) => p.offset);
 
 describe('connecting', () => {
+  it('keeps the default of an option given as undefined and refuses a timing that is not a number', () => {
+    const {client} = newClient({connectTimeout: undefined, minReconnectDelay: undefined});
+    client.connect();
+    mock.timers.tick(9999);
+    assert.equal(server.latest.isClosed, false, 'the default 10 s connect timeout still applies');
+    assert.throws(() => new TetherClient(URL, {WebSocket: server.WebSocket, network: null, publishTimeout: NaN}),
+      /option publishTimeout must be a finite number >= 0, got NaN/);
+    assert.throws(() => new TetherClient(URL, {WebSocket: server.WebSocket, network: null, ackInterval: '200'}),
+      /option ackInterval/);
+  });
+
+  it('leaves a listener for error events on a socket it drops while still connecting', () => {
+    const {client} = newClient();
+    client.connect();
+    const ws = server.latest;
+    client.close();
+    assert.equal(typeof ws.onerror, 'function', 'Node\'s "ws" throws on an error event with no listener');
+    assert.equal(ws.onmessage, null);
+  });
+
   it('sends connect with name, info and token and becomes connected', () => {
     const {client, events} = newClient({token: 'jwt', name: 'test/1', info: {name: 'Ann'}});
     client.connect();
@@ -133,6 +153,26 @@ describe('connecting', () => {
 });
 
 describe('resume', () => {
+  it('a channel unsubscribed and subscribed again while away is subscribed fresh, not resumed', () => {
+    const {client, ws, sub} = subscribed('chat', {delivered: 3});
+    ws.drop(1006);
+    sub.unsubscribe();
+    const pubs = [];
+    client.subscribe('chat', {since: {offset: 1, epoch: EPOCH}, presence: true, onPublication: (p) => pubs.push(p)});
+    mock.timers.tick(20000);
+    const ws2 = server.latest;
+    ws2.open();
+    const connect = ws2.take()[0];
+    ws2.receive(connectResult(connect.id,
+      {resumed: true, subscriptions: [{channel: 'chat', offset: 9, epoch: EPOCH, recovered: true}]}));
+    const sent = ws2.take().filter((m) => m.op === 'unsubscribe' || m.op === 'subscribe');
+    assert.deepEqual(sent.map((m) => m.op), ['unsubscribe', 'subscribe'], 'the old one goes before the new one comes');
+    assert.deepEqual(sent[1].since, {offset: 1, epoch: EPOCH});
+    assert.equal(sent[1].presence, true);
+    ws2.receive({id: sent[1].id, result: {channel: 'chat', offset: 3, epoch: EPOCH}}, pub('chat', 2), pub('chat', 3));
+    assert.deepEqual(offsets(pubs), [2, 3]);
+  });
+
   it('resumes the session: subscriptions come back without subscribe and replays are delivered once', () => {
     const {client, events, ws, pubs} = subscribed('chat', {delivered: 3});
     ws.drop(1006);
@@ -343,6 +383,37 @@ describe('acks', () => {
 });
 
 describe('publish', () => {
+  it('refuses a command larger than maxFrameBytes without sending it or dropping the connection', async () => {
+    const {client} = newClient();
+    client.connect();
+    const ws = accept();
+    // Data under maxPublicationBytes, but the whole command (envelope, channel, key) is over the frame limit.
+    const data = 'x'.repeat(65536 - 40);
+    await assert.rejects(client.publish('chat', data), (e) => e instanceof TetherError && e.code === 108
+      && /more than maxFrameBytes \(65536\)/.test(e.message));
+    assert.equal(ws.take().length, 0);
+    assert.equal(client.state, 'connected');
+    const small = newClient({maxFrameBytes: 200});
+    small.client.connect();
+    accept();
+    await assert.rejects(small.client.publish('chat', 'y'.repeat(150)), (e) => e.code === 108);
+  });
+
+  it('sends the data as it was when publish was called, also when queued offline', async () => {
+    const {client} = newClient();
+    client.connect();
+    const data = {text: 'a', list: [1]};
+    const p = client.publish('chat', data);
+    data.text = 'b';
+    data.list.push(2);
+    const ws = accept();
+    const cmd = ws.last('publish');
+    assert.deepEqual(cmd.data, {text: 'a', list: [1]});
+    ws.receive({id: cmd.id, result: {offset: 1, epoch: EPOCH, duplicate: false}});
+    await p;
+    await assert.rejects(client.publish('chat', {n: 1n}), TypeError);
+  });
+
   it('gives every publish its own key and resolves with the stored offset', async () => {
     const {client} = newClient();
     client.connect();
@@ -583,7 +654,23 @@ describe('reconnect', () => {
       {op: 'disconnect', code: 4501, reason: 'unauthorized', reconnect: false});
     ws.drop(4501);
     assert.equal(client.state, 'closed');
-    assert.deepEqual(events.at(-1), ['closed', {code: 4501, reason: 'unauthorized'}]);
+    // Decided at the error reply, with its message; the push and close that follow change nothing.
+    assert.deepEqual(events.at(-1), ['closed', {code: 4501, reason: 'bad token'}]);
+  });
+
+  it('gives up at once on a connect the server refuses for good, even if a reconnect-push follows', () => {
+    const {client, events} = newClient({info: {name: 'x'.repeat(10)}});
+    client.connect();
+    const ws = server.latest;
+    ws.open();
+    ws.receive({id: ws.take()[0].id, error: {code: 101, message: 'field \'info\' is larger than 4096 bytes', temporary: false}});
+    assert.equal(client.state, 'closed');
+    assert.ok(ws.isClosed);
+    assert.deepEqual(events.at(-1), ['closed', {code: 4500, reason: 'field \'info\' is larger than 4096 bytes'}]);
+    ws.receive({op: 'disconnect', code: 4004, reason: 'no connect in time', reconnect: true});
+    ws.drop(4004);
+    mock.timers.tick(60000);
+    assert.equal(server.sockets.length, 1, 'no new connection');
   });
 
   it('reconnects with a fresh token from getToken after the server says the token expired', async () => {

@@ -226,7 +226,7 @@ function subscribe(room, since) {
       }
     },
     onJoin: (e) => {
-      room.online.set(e.client, {user: e.user, name: e.info?.name || e.user || 'anonymous', fresh: true});
+      room.online.set(e.client, {user: e.user, name: displayName(e.info?.name, e.user), fresh: true});
       if (room === currentRoom()) renderOnline();
     },
     onLeave: (e) => {
@@ -254,7 +254,7 @@ async function loadHistory(room) {
 async function refreshPresence(room) {
   try {
     const {clients} = await chat.client.presence(room.channel);
-    room.online = new Map(clients.map((c) => [c.client, {user: c.user, name: c.info?.name || c.user || 'anonymous'}]));
+    room.online = new Map(clients.map((c) => [c.client, {user: c.user, name: displayName(c.info?.name, c.user)}]));
     if (room === currentRoom()) renderOnline();
   } catch { /* shown again on the next connect */ }
 }
@@ -298,12 +298,14 @@ function showRoom(name) {
 function addStored(room, p) {
   if (room.stored.has(p.offset)) return;  // history and live overlap after a reload
   const data = p.data && typeof p.data === 'object' ? p.data : {text: String(p.data)};
-  let msg = data.mid ? room.pending.get(data.mid) : undefined;
+  let msg = typeof data.mid === 'string' ? room.pending.get(data.mid) : undefined;
   if (msg) {
     room.pending.delete(data.mid);
   } else {
     msg = {
-      mid: data.mid, name: data.name ?? p.from?.user ?? 'server', text: String(data.text ?? JSON.stringify(p.data)),
+      mid: typeof data.mid === 'string' ? data.mid : undefined,
+      name: displayName(data.name, p.from ? p.from.user : 'server'),
+      text: data.text != null ? String(data.text) : JSON.stringify(p.data),
       mine: p.from != null && p.from.client === chat.client.clientId,
     };
     msg.el = renderMessage(msg);
@@ -432,6 +434,15 @@ function renderOnline() {
     return li;
   }));
   $('[data-testid="online-count"]').textContent = String(people.length);
+}
+
+/**
+ * A name to show: publications and presence info come from any client, so a name that is not a
+ * non-empty string (a number, an object) falls back instead of breaking the page for every reader.
+ */
+function displayName(name, fallback) {
+  if (typeof name === 'string' && name.trim() !== '') return name;
+  return typeof fallback === 'string' && fallback !== '' ? fallback : 'anonymous';
 }
 
 function avatar(name, small = false) {

@@ -124,7 +124,17 @@ export interface TetherClientOptions {
   connectTimeout?: number;
   /** Larger publish data is refused locally with error 108. Default 65536 (the server's default). */
   maxPublicationBytes?: number;
-  /** Keeps the session and each channel's position, so that a reloaded page or restarted process resumes. */
+  /**
+   * A publish command (data, channel, key and envelope) larger than this is refused locally with
+   * error 108, instead of the server closing the connection with 1009. Default 65536 (the server's
+   * default max-frame-bytes).
+   */
+  maxFrameBytes?: number;
+  /**
+   * Keeps the session and each channel's position, so that a reloaded page or restarted process resumes.
+   * One storage (and key) per client: two clients sharing one resume the same session and the server
+   * closes the older for good (4502). Prefer sessionStorage, or a storageKey per tab.
+   */
   storage?: KeyValueStorage;
   /** Key under which `storage` keeps this client's state. Default 'tether:' + url. */
   storageKey?: string;

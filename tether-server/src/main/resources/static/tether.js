@@ -17,6 +17,7 @@ const DEFAULTS = Object.freeze({
   ackInterval: 200,
   connectTimeout: 10000,
   maxPublicationBytes: 65536,
+  maxFrameBytes: 65536,
 });
 
 // Outgoing messages produced together share a frame, up to this many UTF-16 units: at most 3 bytes
@@ -53,6 +54,8 @@ const ERR_TOKEN_EXPIRED = 112;
  * @property {number} [ackInterval] ms, default 200
  * @property {number} [connectTimeout] ms from opening a socket to the connect result, default 10000
  * @property {number} [maxPublicationBytes] larger publish data is refused locally (108), default 65536
+ * @property {number} [maxFrameBytes] a publish command larger than this (the server's max-frame-bytes) is
+ *   refused locally (108) instead of making the server close the connection with 1009; default 65536
  * @property {KeyValueStorage | Storage} [storage] keeps session and positions across reloads
  * @property {string} [storageKey] default 'tether:' + url
  * @property {EventTarget | null} [network] source of 'online'/'offline' (default window in browsers; null: off)
@@ -150,6 +153,8 @@ export class TetherClient {
   #tokenExpired = false;      // connect on #ws failed with 112 and getToken can refresh it
   #onOnline = null;
   #onOffline = null;
+  #retryTimers = new Set();
+  #unsubscribedAway = new Set();  // channels unsubscribed while not connected: a resume must not revive them   // retries of refused subscribes and requests: cleared when the client closes
 
   /**
    * @param {string} url ws:// or wss:// URL of the endpoint, e.g. ws://localhost:8080/ws
@@ -157,7 +162,7 @@ export class TetherClient {
    */
   constructor(url, options = {}) {
     this.#url = url;
-    this.#opts = {...DEFAULTS, ...options};
+    this.#opts = mergeOptions(options);
     this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
     if (typeof this.#WebSocket !== 'function') {
       throw new TypeError('no WebSocket implementation: pass options.WebSocket (for example the "ws" package in Node)');
@@ -243,9 +248,22 @@ export class TetherClient {
    */
   publish(channel, data, options = {}) {
     const key = options.key ?? newKey();
-    const cmd = {op: 'publish', channel, data, key};
-    if (utf8Length(JSON.stringify(data) ?? '') > this.#opts.maxPublicationBytes) {
+    let json;
+    try {
+      json = JSON.stringify(data);  // now: what is published is the data as it is at this call
+    } catch (err) {
+      return Promise.reject(err);  // a BigInt, a cycle
+    }
+    const cmd = {op: 'publish', channel, data: json === undefined ? undefined : JSON.parse(json), key};
+    if (utf8Length(json ?? '') > this.#opts.maxPublicationBytes) {
       return Promise.reject(new TetherError(ERR_TOO_LARGE, `data is larger than ${this.#opts.maxPublicationBytes} bytes`));
+    }
+    // The whole command must fit a frame: the server closes a connection sending a larger one (1009),
+    // and a resend after the reconnect would do the same again until the publish timed out.
+    const line = utf8Length(JSON.stringify({id: Number.MAX_SAFE_INTEGER, ...cmd}));
+    if (line > this.#opts.maxFrameBytes) {
+      return Promise.reject(new TetherError(ERR_TOO_LARGE,
+        `the publish command is ${line} bytes, more than maxFrameBytes (${this.#opts.maxFrameBytes})`));
     }
     return this.#request(cmd, options.timeout ?? this.#opts.publishTimeout,
       (r) => ({offset: r.offset, epoch: r.epoch, duplicate: Boolean(r.duplicate)}));
@@ -346,6 +364,9 @@ export class TetherClient {
         this.#disconnectPush ??= {code: e.code === 103 || e.code === 112 ? 4501 : 4500, reason: e.message, reconnect: false};
         // An expired token is worth one more try when getToken can give a fresh one.
         this.#tokenExpired = e.code === ERR_TOKEN_EXPIRED && typeof this.#opts.getToken === 'function';
+        // Decided now: waiting for the server's close could let a later push (its connect timeout,
+        // 4004, says reconnect) turn a refusal into a loop of identical connects.
+        this.#abort(`connect failed: ${e.message}`);
         return;
       }
       this.#onConnected(reply.result);
@@ -368,10 +389,13 @@ export class TetherClient {
     if (r.resumed) {
       for (const s of r.subscriptions ?? []) {
         const entry = this.#subs.get(s.channel);
-        if (entry) results.push([entry, this.#applyResult(entry, s, true)]);
-        else this.#command({op: 'unsubscribe', channel: s.channel}, () => {});  // unsubscribed while away
+        if (entry && !this.#unsubscribedAway.has(s.channel)) results.push([entry, this.#applyResult(entry, s, true)]);
+        // Unsubscribed while away. A subscription made again since then has its own since and presence:
+        // it is sent fresh below, after this unsubscribe, rather than taking the old one's place.
+        else this.#command({op: 'unsubscribe', channel: s.channel}, () => {});
       }
     }
+    this.#unsubscribedAway.clear();
     for (const entry of this.#subs.values()) {
       if (!entry.live) this.#sendSubscribe(entry);
     }
@@ -411,7 +435,7 @@ export class TetherClient {
     this.#detach();
     try {
       if (code !== NORMAL_CLOSE && typeof ws.terminate === 'function') ws.terminate();  // Node "ws": no close handshake
-      else ws.close(code, reason);
+      else ws.close(code, closeReason(reason));
     } catch { /* already closing */ }
     return true;
   }
@@ -419,7 +443,12 @@ export class TetherClient {
   /** Forgets #ws and everything bound to it. */
   #detach() {
     const ws = this.#ws;
-    if (ws) ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      // Not null: Node's "ws" emits 'error' when a socket still connecting is closed, and an 'error'
+      // event without a listener throws and ends the process.
+      ws.onerror = () => {};
+    }
     this.#ws = null;
     this.#connected = false;
     this.#replies.clear();
@@ -472,6 +501,8 @@ export class TetherClient {
     this.#detach();
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     this.#unwatchNetwork();
     const err = new TetherError('closed', `client closed (${code} ${reason})`);
     for (const req of this.#reliable) this.#settle(req, null, err);
@@ -610,7 +641,7 @@ export class TetherClient {
         this.#sendSubscribe(entry);
       } else if (e.temporary) {
         const ws = this.#ws;
-        setTimeout(() => {
+        this.#later(() => {
           if (ws === this.#ws && this.#connected && this.#subs.get(entry.channel) === entry) this.#sendSubscribe(entry);
         }, e.retryAfter ?? this.#opts.minReconnectDelay);
       } else {
@@ -651,6 +682,7 @@ export class TetherClient {
   }
 
   #announce(entry, info) {
+    if (this.#subs.get(entry.channel) !== entry) return;  // unsubscribed by an earlier callback
     if (info.gap) this.#call(entry, 'onGap', info.gap);
     if (this.#subs.get(entry.channel) === entry) this.#call(entry, 'onSubscribed', info);
   }
@@ -661,6 +693,7 @@ export class TetherClient {
     entry.state = 'unsubscribed';
     entry.live = false;
     if (this.#connected) this.#command({op: 'unsubscribe', channel: entry.channel}, () => {});
+    else this.#unsubscribedAway.add(entry.channel);
     this.#save();
   }
 
@@ -725,9 +758,18 @@ export class TetherClient {
         return;
       }
       req.sent = false;
-      setTimeout(() => { if (ws === this.#ws && this.#connected) this.#sendRequest(req); },
+      this.#later(() => { if (ws === this.#ws && this.#connected) this.#sendRequest(req); },
         e.retryAfter ?? this.#opts.minReconnectDelay);
     });
+  }
+
+  /** A retry after `delay` ms, forgotten (and its timer cleared) when the client closes. */
+  #later(fn, delay) {
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      fn();
+    }, delay);
+    this.#retryTimers.add(timer);
   }
 
   #settle(req, value, err) {
@@ -827,6 +869,28 @@ export class TetherClient {
       this.#emitError(err);  // quota, private mode: delivery goes on, only reload-resume is lost
     }
   }
+}
+
+/** The defaults with every option the caller gave a value (an option set to undefined keeps its default). */
+function mergeOptions(options) {
+  const opts = {...DEFAULTS};
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined) opts[name] = value;
+  }
+  for (const name of Object.keys(DEFAULTS)) {
+    const v = opts[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new TypeError(`option ${name} must be a finite number >= 0, got ${v}`);
+    }
+  }
+  return opts;
+}
+
+/** A close reason browsers accept: at most 123 bytes of UTF-8 (RFC 6455 5.5), cut at a character. */
+function closeReason(reason) {
+  let r = String(reason ?? '');
+  while (utf8Length(r) > 123) r = r.slice(0, -1);
+  return r;
 }
 
 /** 4500-4999: the server says do not reconnect. */
