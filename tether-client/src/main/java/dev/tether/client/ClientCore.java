@@ -8,6 +8,8 @@ import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -57,6 +59,8 @@ final class ClientCore implements Connection.Events {
     /** Why the client closed; reported by {@code onClosed} once the socket is gone. */
     private int closeCode = NORMAL_CLOSURE;
     private String closeReason = "";
+    /** Completes when every subscription's last position is saved (set when the client ends). */
+    private CompletableFuture<Void> finalSaves = CompletableFuture.completedFuture(null);
     private boolean closedReported;
 
     ClientCore(ClientConfig config) {
@@ -96,14 +100,39 @@ final class ClientCore implements Connection.Events {
         if (state == State.CLOSED || conn != null) {
             return;
         }
-        CompletionStage<String> token;
+        // The supplier's answer, bounded by connectTimeout: a supplier that returns null, throws or
+        // never answers is a failed attempt and the watchdog retries, instead of the client waiting
+        // in CONNECTING for ever.
+        CompletableFuture<String> token = new CompletableFuture<>();
         try {
-            token = config.tokenSupplier() == null ? CompletableFuture.completedFuture(null) : config.tokenSupplier().get();
+            if (config.tokenSupplier() == null) {
+                token.complete(null);
+            } else {
+                CompletionStage<String> stage = config.tokenSupplier().get();
+                if (stage == null) {
+                    throw new IllegalStateException("the token supplier returned null instead of a CompletionStage");
+                }
+                stage.whenComplete((t, err) -> {
+                    if (err != null) {
+                        token.completeExceptionally(err);
+                    } else {
+                        token.complete(t);
+                    }
+                });
+                token.orTimeout(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            }
         } catch (RuntimeException e) {
-            token = CompletableFuture.failedFuture(e);
+            token.completeExceptionally(e);
         }
         token.whenComplete((t, err) -> loop.execute(() -> {
-            if (err != null) {
+            if (state == State.CLOSED || conn != null) {
+                return;
+            }
+            if (err instanceof TimeoutException) {
+                log.warn("client {}: no token within connectTimeout ({} ms); retrying", clientId,
+                        config.connectTimeout().toMillis());
+                retryLater(-1, false);
+            } else if (err != null) {
                 log.warn("client {}: token supplier failed; retrying", clientId, err);
                 retryLater(-1, false);
             } else {
@@ -298,7 +327,7 @@ final class ClientCore implements Connection.Events {
         setState(State.CLOSED);
         watchdog.stop();
         cancel(ackTick);
-        subscriptions.closeAll();
+        finalSaves = subscriptions.closeAll(config.offsetStore());
         requests.failAll(new TetherException(TetherException.CLIENT_CLOSED, "the client is closed", false));
     }
 
@@ -310,13 +339,15 @@ final class ClientCore implements Connection.Events {
         int code = closeCode;
         String reason = closeReason;
         log.info("client {} closed ({} {})", clientId, code, reason);
-        events.execute(() -> {
+        // After the last positions are saved: a process that exits once closed() completes must not
+        // see again, on its next start, what its listeners handled after the last periodic save.
+        finalSaves.whenComplete((v, err) -> events.execute(() -> {
             try {
                 config.listener().onClosed(code, reason);
             } finally {
                 terminated.complete(null);
             }
-        });
+        }));
     }
 
     // --- commands (any thread) -------------------------------------------------------------------
@@ -324,7 +355,9 @@ final class ClientCore implements Connection.Events {
     <T> void submit(ObjectNode fields, Function<JsonNode, T> parse, CompletableFuture<T> future) {
         loop.execute(() -> {
             if (state == State.CLOSED) {
-                future.completeExceptionally(new TetherException(TetherException.CLIENT_CLOSED, "the client is closed", false));
+                // On the callback executor, as every other completion: never on the I/O thread.
+                config.callbackExecutor().execute(() -> future.completeExceptionally(
+                        new TetherException(TetherException.CLIENT_CLOSED, "the client is closed", false)));
             } else {
                 requests.submit(fields, parse, future);
             }

@@ -180,6 +180,28 @@ final class ClientSubscription implements Subscription {
         });
     }
 
+    /**
+     * Any thread, once the subscription is closed: after the listener calls already running or
+     * queued, saves the position the listener reached. The client calls it when it closes, so that
+     * what was handled since the last periodic save is not delivered again on the next start.
+     */
+    CompletableFuture<Void> saveLast(OffsetStore store) {
+        CompletableFuture<Void> saved = new CompletableFuture<>();
+        callbacks.execute(() -> {
+            try {
+                StreamPosition handled = position;
+                if (handled != null) {
+                    store.save(channel, handled);
+                }
+            } catch (RuntimeException e) {
+                log.warn("offset store failed to save {} at {}", channel, position, e);
+            } finally {
+                saved.complete(null);
+            }
+        });
+        return saved;
+    }
+
     /** Loop: saves what the listener has handled, on the callback executor (the store may block). */
     void save(OffsetStore store, StreamPosition handled) {
         savedPosition = handled;

@@ -15,10 +15,14 @@ final class Json {
         return MAPPER.createObjectNode();
     }
 
-    /** {@code data} as a tree: a {@link JsonNode} as is, anything else through Jackson. */
+    /**
+     * {@code data} as a tree of its own, taken now on the caller's thread: a copy of a
+     * {@link JsonNode}, anything else through Jackson. A publish queued or resent later sends what
+     * the data was at the call, whatever the caller does with its object afterwards.
+     */
     static JsonNode toTree(Object data) {
         if (data instanceof JsonNode node) {
-            return node;
+            return node.deepCopy();
         }
         return MAPPER.valueToTree(data);
     }

@@ -52,6 +52,8 @@ final class RequestQueue {
         /** The connection it was last sent on; a new connection sends it again. */
         Connection sentOn;
         int sends;
+        /** A temporary refusal's retryAfter has not passed yet: a new connection does not send it. */
+        boolean retryPending;
 
         Request(long seq, ObjectNode fields, Function<JsonNode, T> parse, CompletableFuture<T> future) {
             this.seq = seq;
@@ -68,7 +70,13 @@ final class RequestQueue {
     /** Queues a command; {@code parse} turns its {@code result} into the value {@code future} completes with. */
     <T> void submit(ObjectNode fields, Function<JsonNode, T> parse, CompletableFuture<T> future) {
         Request<T> r = new Request<>(++lastSeq, fields, parse, future);
-        int size = Connection.encode(fields).length + ENVELOPE_BYTES;
+        int size;
+        try {
+            size = Connection.encode(fields).length + ENVELOPE_BYTES;
+        } catch (RuntimeException e) {
+            finish(r, null, e); // data Jackson cannot write: fail the future rather than the loop task
+            return;
+        }
         if (size > Connection.MAX_FRAME_BYTES) {
             finish(r, null, new TetherException(TetherException.TOO_LARGE_TO_SEND,
                     r.describe() + " is " + size + " bytes, more than the " + Connection.MAX_FRAME_BYTES + " a frame may hold", false));
@@ -111,7 +119,12 @@ final class RequestQueue {
         if (e.temporary()) {
             long after = error.path("retryAfter").asLong(TEMPORARY_RETRY_MILLIS);
             r.sentOn = null;
-            scheduler.schedule(() -> send(r), Math.max(0, after));
+            // Not before retryAfter, also on a connection made meanwhile (see connected).
+            r.retryPending = true;
+            scheduler.schedule(() -> {
+                r.retryPending = false;
+                send(r);
+            }, Math.max(0, after));
         } else {
             finish(r, null, e);
         }
@@ -142,7 +155,9 @@ final class RequestQueue {
     void connected(Connection c) {
         conn = c;
         for (Request<?> r : new ArrayList<>(unanswered.values())) {
-            send(r);
+            if (!r.retryPending) {
+                send(r);
+            }
         }
     }
 

@@ -98,12 +98,18 @@ final class Subscriptions {
         return done;
     }
 
-    /** Any thread: ends every subscription without telling the server (the client is closing). */
-    void closeAll() {
+    /**
+     * Any thread: ends every subscription without telling the server (the client is closing), and
+     * saves in {@code store} where each one's listener got to. Completes when those saves are done.
+     */
+    CompletableFuture<Void> closeAll(OffsetStore store) {
+        List<CompletableFuture<Void>> saves = new ArrayList<>();
         for (ClientSubscription sub : wanted.values()) {
             sub.close();
+            saves.add(sub.saveLast(store));
         }
         wanted.clear();
+        return CompletableFuture.allOf(saves.toArray(CompletableFuture[]::new));
     }
 
     // --- connection lifecycle (loop) -------------------------------------------------------------

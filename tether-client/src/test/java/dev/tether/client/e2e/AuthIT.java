@@ -47,6 +47,27 @@ class AuthIT {
         }
     }
 
+    /**
+     * A supplier that returns null, or a stage that never completes, is a failed attempt that the
+     * client retries: it never stays CONNECTING for ever.
+     */
+    @Test
+    void aTokenSupplierThatReturnsNullOrNeverAnswersIsRetried() throws Exception {
+        try (ClientHarness h = new ClientHarness()) {
+            TetherServer server = h.server(b -> b.tokenSecret(SECRET).allowAnonymous(false));
+            String fresh = token("alice", System.currentTimeMillis() / 1000 + 3600);
+            AtomicInteger asked = new AtomicInteger();
+            TetherClient c = h.client(h.builder(url(server)).connectTimeout(java.time.Duration.ofMillis(300))
+                    .tokenSupplier(() -> switch (asked.incrementAndGet()) {
+                        case 1 -> null;
+                        case 2 -> new CompletableFuture<>(); // never completes
+                        default -> CompletableFuture.completedFuture(fresh);
+                    })).connect();
+            awaitState(c, State.CONNECTED);
+            assertThat(asked.get()).isEqualTo(3);
+        }
+    }
+
     @Test
     void aRejectedTokenClosesTheClientForGood() throws Exception {
         try (ClientHarness h = new ClientHarness()) {

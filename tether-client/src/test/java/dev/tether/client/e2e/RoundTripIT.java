@@ -88,6 +88,55 @@ class RoundTripIT {
         }
     }
 
+    /** What is published is the data at the call: changing the node afterwards changes nothing. */
+    @Test
+    void publishSendsTheDataAsItWasWhenCalled() throws Exception {
+        try (ClientHarness h = new ClientHarness()) {
+            TetherServer server = h.server();
+            TetherClient c = h.client(h.builder(url(server)));
+            com.fasterxml.jackson.databind.node.ObjectNode data =
+                    com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("text", "before");
+            var stored = c.publish("mutable", data); // queued: not connected yet
+            data.put("text", "after");
+            c.connect();
+            stored.get(10, TimeUnit.SECONDS);
+            var page = c.history("mutable", 10).get(10, TimeUnit.SECONDS);
+            assertThat(page.publications()).singleElement()
+                    .satisfies(p -> assertThat(p.data().path("text").asText()).isEqualTo("before"));
+        }
+    }
+
+    /** A future of a client already closed completes on the callback executor, not on Netty's thread. */
+    @Test
+    void aFutureOfAClosedClientCompletesOnTheCallbackExecutor() throws Exception {
+        try (ClientHarness h = new ClientHarness()) {
+            TetherServer server = h.server();
+            java.util.concurrent.ExecutorService callbacks = java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> new Thread(r, "app-callbacks"));
+            try {
+                TetherClient c = h.client(h.builder(url(server)).callbackExecutor(callbacks)).connect();
+                c.close();
+                c.closed().get(10, TimeUnit.SECONDS);
+                // The callback thread is held until the observer is attached, so the completion cannot
+                // happen before it and run it on this thread instead.
+                var hold = new java.util.concurrent.CountDownLatch(1);
+                callbacks.execute(() -> {
+                    try {
+                        hold.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                var thread = new java.util.concurrent.CompletableFuture<String>();
+                c.publish("x", 1).whenComplete((r, e) -> thread.complete(Thread.currentThread().getName()));
+                hold.countDown();
+                assertThat(thread.get(10, TimeUnit.SECONDS)).isEqualTo("app-callbacks");
+            } finally {
+                callbacks.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void aRepeatedKeyIsStoredOnceAndAnsweredAsDuplicate() throws Exception {
         try (ClientHarness h = new ClientHarness()) {
