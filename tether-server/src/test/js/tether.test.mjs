@@ -148,7 +148,8 @@ describe('connecting', () => {
     const framesBefore = ws.frames.length;
     ws.receive(connectResult(ws.last('connect').id));
     assert.equal(ws.frames.length, framesBefore + 1);
-    assert.deepEqual(ws.take().slice(1).map((m) => m.op), ['subscribe', 'subscribe', 'publish']);
+    // Each subscribe is followed by its early ack (protocol E), all in the one frame.
+    assert.deepEqual(ws.take().slice(1).map((m) => m.op), ['subscribe', 'ack', 'subscribe', 'ack', 'publish']);
   });
 });
 
@@ -306,7 +307,9 @@ describe('gaps', () => {
     assert.equal(results.at(-1).recovered, false);
     assert.equal(results.at(-1).missed, 3);
     assert.deepEqual(sub.position, {offset: 12, epoch: EPOCH});
-    assert.deepEqual(ws2.messages().find((m) => m.op === 'ack'), {op: 'ack', channel: 'chat', offset: 9});
+    const acks = ws2.messages().filter((m) => m.op === 'ack');
+    assert.deepEqual(acks[0], {op: 'ack', channel: 'chat', offset: 2}, 'the early ack, with the subscribe');
+    assert.deepEqual(acks[1], {op: 'ack', channel: 'chat', offset: 9}, 'the ack after the result: past the gap');
   });
 
   it('reports an epoch change as a gap and starts over live in the new epoch', () => {
@@ -337,6 +340,18 @@ describe('gaps', () => {
 });
 
 describe('acks', () => {
+  it('sends an ack in the same frame as each subscribe, with since or 0 (protocol E)', () => {
+    const {client} = newClient();
+    client.connect();
+    const ws = accept();
+    const frames = ws.frames.length;
+    client.subscribe('live');
+    client.subscribe('from', {since: {offset: 41, epoch: EPOCH}});
+    assert.equal(ws.frames.length, frames + 2);
+    assert.deepEqual(ws.frames.slice(frames).map((f) => f.split('\n').map((l) => JSON.parse(l)).map((m) => [m.op, m.offset])),
+      [[['subscribe', undefined], ['ack', 0]], [['subscribe', undefined], ['ack', 41]]]);
+  });
+
   it('acks right after the subscribe result with the result offset', () => {
     const {client} = newClient();
     client.connect();

@@ -627,6 +627,16 @@ export class TetherClient {
     const cmd = {op: 'subscribe', channel: entry.channel};
     if (entry.position) cmd.since = {offset: entry.position.offset, epoch: entry.position.epoch};
     if (entry.presence) cmd.presence = true;
+    // Protocol E: an ack in the same frame, read by the server right after the subscribe and before
+    // anything it writes could be lost. Without it, a drop before the result's own ack reaches the
+    // server makes it count everything it wrote as delivered, and a resume would skip that.
+    this.#batch(() => {
+      this.#subscribeCommand(entry, cmd);
+      this.#send({op: 'ack', channel: entry.channel, offset: entry.position ? entry.position.offset : 0});
+    });
+  }
+
+  #subscribeCommand(entry, cmd) {
     this.#command(cmd, (reply) => {
       if (this.#subs.get(entry.channel) !== entry) return;  // unsubscribed meanwhile
       if (reply.result) {

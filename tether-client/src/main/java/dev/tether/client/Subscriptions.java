@@ -195,6 +195,12 @@ final class Subscriptions {
         sub.status = ClientSubscription.Status.SUBSCRIBING;
         sub.acks.window(window);
         c.request(cmd, reply -> onSubscribeReply(c, sub, since, reply));
+        // Protocol E: an ack in the same frame, read by the server right after the subscribe and
+        // before anything it writes could be lost. Without it, a drop before the result's own ack
+        // reaches the server makes it count everything it wrote as delivered, and a resume skips that.
+        ObjectNode early = command("ack", channel);
+        early.put("offset", since != null ? since.offset() : 0);
+        c.send(early);
     }
 
     private void onSubscribeReply(Connection c, ClientSubscription sub, StreamPosition since, JsonNode reply) {

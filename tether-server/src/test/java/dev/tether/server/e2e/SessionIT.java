@@ -79,6 +79,42 @@ class SessionIT {
         assertThat(back.all()).noneMatch(m -> m.contains("\"op\":\"subscribe\""));
     }
 
+    /**
+     * Protocol E: an ack in the same frame as the subscribe counts before anything the server writes.
+     * The client below never acks again and drops having read nothing: the resume replays every
+     * publication of the early-acked subscription, and none of the one subscribed without it
+     * (whose written publications the server assumed delivered).
+     */
+    @Test
+    void anAckInTheSubscribeFrameMakesAResumeReplayWhatWasWrittenBeforeAnyOtherAck() throws Exception {
+        TetherServer server = h.server();
+        WsTestClient p = h.connected(server);
+        publish(p, "early", 1, 4);
+        publish(p, "late", 1, 4);
+        String epoch = h.ok(p, "history", "\"channel\":\"early\",\"limit\":1").get("epoch").asText();
+        String lateEpoch = h.ok(p, "history", "\"channel\":\"late\",\"limit\":1").get("epoch").asText();
+
+        WsTestClient a = h.raw(server);
+        String session = h.connect(a, null).get("session").asText();
+        a.send("{\"id\":" + h.id() + ",\"op\":\"subscribe\",\"channel\":\"early\",\"since\":{\"offset\":0,\"epoch\":\"" + epoch
+                + "\"}}\n{\"op\":\"ack\",\"channel\":\"early\",\"offset\":0}");
+        a.send("{\"id\":" + h.id() + ",\"op\":\"subscribe\",\"channel\":\"late\",\"since\":{\"offset\":0,\"epoch\":\"" + lateEpoch
+                + "\"}}");
+        Map<String, List<Long>> written = pubsUntil(a, got -> got.get("early").size() == 4 && got.get("late").size() == 4);
+        assertThat(written.get("early")).containsExactly(1L, 2L, 3L, 4L);
+        h.barrier(a);
+        a.abort();
+        Harness.awaitDetached(server, 1);
+
+        WsTestClient back = h.raw(server);
+        assertThat(h.connect(back, session).get("resumed").asBoolean()).isTrue();
+        publish(p, "early", 5, 5);
+        publish(p, "late", 5, 5);
+        Map<String, List<Long>> after = pubsUntil(back, got -> got.get("early").contains(5L) && got.get("late").contains(5L));
+        assertThat(after.get("early")).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(after.get("late")).containsExactly(5L);
+    }
+
     @Test
     void unknownSessionGivesAFreshSessionThatIsNotResumed() throws Exception {
         TetherServer server = h.server();
