@@ -606,11 +606,42 @@ describe('reconnect', () => {
     mock.timers.tick(20000);
     assert.equal(server.sockets.length, 2);
     server.latest.drop(1006);
-    network.dispatchEvent(new Event('online'));  // reconnects now instead of after the delay...
+    network.dispatchEvent(new Event('online'));  // reconnects soon (within minReconnectDelay) instead of after the delay...
     network.dispatchEvent(new Event('online'));  // ...once
+    mock.timers.tick(500);
     assert.equal(server.sockets.length, 3);
     mock.timers.tick(60000);
     assert.equal(server.sockets.length, 3, 'the cancelled timer does not fire');
+  });
+
+  it('back online, still waits for a delay the server asked for', () => {
+    const network = new EventTarget();
+    const {client} = newClient({network});
+    client.connect();
+    const ws = accept();
+    ws.receive({op: 'disconnect', code: 4000, reason: 'shutting down', reconnect: true, retryAfter: 5000});
+    ws.drop(4000);
+    network.dispatchEvent(new Event('online'));
+    mock.timers.tick(4999);
+    assert.equal(server.sockets.length, 1);
+    mock.timers.tick(1);
+    assert.equal(server.sockets.length, 2);
+    client.close();
+  });
+
+  it('gives up on a getToken that never settles after connectTimeout, and tries again', async () => {
+    let n = 0;
+    const {client, events} = newClient({getToken: () => (++n === 1 ? new Promise(() => {}) : `t${n}`), connectTimeout: 1000});
+    client.connect();
+    await Promise.resolve();
+    mock.timers.tick(1000);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    assert.ok(events.some(([name, e]) => name === 'error' && /connectTimeout/.test(e.message)));
+    mock.timers.tick(20000);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    assert.equal(server.sockets.length, 1);
+    assert.equal(server.latest.url, URL);
+    client.close();
   });
 
   it('drops the socket when the browser goes offline, keeping the session', () => {

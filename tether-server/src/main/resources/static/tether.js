@@ -154,6 +154,8 @@ export class TetherClient {
   #onOnline = null;
   #onOffline = null;
   #retryTimers = new Set();
+  #tokenTimer = null;         // getToken's deadline
+  #serverDelay = false;       // the pending reconnect waits for the server's retryAfter
   #unsubscribedAway = new Set();  // channels unsubscribed while not connected: a resume must not revive them   // retries of refused subscribes and requests: cleared when the client closes
 
   /**
@@ -317,14 +319,29 @@ export class TetherClient {
       return;
     }
     this.#opening = true;
-    Promise.resolve().then(getToken).then(
-      (fresh) => { this.#opening = false; if (this.#state !== 'closed') this.#openSocket(fresh); },
+    // Bounded like the connect itself: a getToken that never settles must not leave the client
+    // reconnecting for ever.
+    const limit = this.#opts.connectTimeout;
+    const deadline = new Promise((_, reject) => {
+      this.#tokenTimer = setTimeout(() => reject(new Error(`no answer within connectTimeout (${limit} ms)`)), limit);
+    });
+    Promise.race([Promise.resolve().then(getToken), deadline]).then(
+      (fresh) => {
+        this.#tokenDone();
+        if (this.#state !== 'closed') this.#openSocket(fresh);
+      },
       (err) => {
-        this.#opening = false;
+        this.#tokenDone();
         if (this.#state === 'closed') return;
         this.#emitError(err);
         this.#afterLoss(CLIENT_ABORT_CODE, `getToken failed: ${err?.message ?? err}`);
       });
+  }
+
+  #tokenDone() {
+    this.#opening = false;
+    clearTimeout(this.#tokenTimer);
+    this.#tokenTimer = null;
   }
 
   #openSocket(token) {
@@ -481,7 +498,8 @@ export class TetherClient {
     if (this.#reconnectTimer !== null || this.#ws !== null || this.#opening) return 0;
     // The server's advice replaces the first delay; an overloaded server (4003) gets the longer one.
     let delay = this.#backoff(code);
-    if (retryAfter != null && retryAfter >= 0) delay = code === 4003 ? Math.max(retryAfter, delay) : retryAfter;
+    this.#serverDelay = retryAfter != null && retryAfter >= 0;
+    if (this.#serverDelay) delay = code === 4003 ? Math.max(retryAfter, delay) : retryAfter;
     this.#attempt++;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
@@ -503,6 +521,7 @@ export class TetherClient {
     this.#reconnectTimer = null;
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
+    clearTimeout(this.#tokenTimer);
     this.#unwatchNetwork();
     const err = new TetherError('closed', `client closed (${code} ${reason})`);
     for (const req of this.#reliable) this.#settle(req, null, err);
@@ -528,12 +547,16 @@ export class TetherClient {
     const net = this.#network;
     if (!net || typeof net.addEventListener !== 'function') return;
     this.#onOffline = () => { if (this.#ws) this.#abort('network offline'); };
+    // Back online: try soon rather than after a long backoff, but spread (every client on a network
+    // that comes back hears 'online' at once) and never before a delay the server asked for.
     this.#onOnline = () => {
-      if (this.#reconnectTimer === null) return;
+      if (this.#reconnectTimer === null || this.#serverDelay) return;
       clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = null;
       this.#attempt = 0;
-      this.#open();
+      this.#reconnectTimer = setTimeout(() => {
+        this.#reconnectTimer = null;
+        if (this.#state !== 'closed') this.#open();
+      }, Math.floor(Math.random() * this.#opts.minReconnectDelay));
     };
     net.addEventListener('offline', this.#onOffline);
     net.addEventListener('online', this.#onOnline);

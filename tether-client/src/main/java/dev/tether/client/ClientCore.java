@@ -241,7 +241,9 @@ final class ClientCore implements Connection.Events {
             case "join" -> subscriptions.presence(message, true);
             case "leave" -> subscriptions.presence(message, false);
             case "disconnect" -> c.disconnectPush(message.path("code").asInt(), message.path("reason").asText(""),
-                    message.path("reconnect").asBoolean(true), message.path("retryAfter").asLong(-1));
+                    // Without the field, the code's range decides (protocol section 12).
+                    message.path("reconnect").isBoolean() ? message.path("reconnect").booleanValue() : null,
+                    message.path("retryAfter").asLong(-1));
             case "error" -> log.warn("server reported error {}: {}", message.path("code").asInt(), message.path("message").asText());
             default -> log.debug("ignoring push {}", message);
         }

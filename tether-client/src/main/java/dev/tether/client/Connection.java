@@ -338,7 +338,7 @@ final class Connection extends SimpleChannelInboundHandler<Object> {
     }
 
     /** The server's {@code disconnect} push: what to report when the close frame follows. */
-    void disconnectPush(int code, String reason, boolean reconnect, long retryAfter) {
+    void disconnectPush(int code, String reason, Boolean reconnect, long retryAfter) {
         closeCode = code;
         closeReason = reason;
         serverSaysReconnect = reconnect;
