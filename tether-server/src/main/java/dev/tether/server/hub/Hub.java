@@ -357,7 +357,7 @@ public final class Hub implements AutoCloseable {
                 c.shutdownDisconnect();
             }
         }
-        log.info("draining {} connections over {} ms", all.size(), drain.toMillis());
+        log.debug("draining {} connections over {} ms", all.size(), drain.toMillis()); // TetherServer says it at INFO
         return CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new));
     }
 
