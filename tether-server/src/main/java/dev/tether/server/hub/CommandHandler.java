@@ -144,7 +144,7 @@ final class CommandHandler {
             return;
         }
         c.setAutoRead(false);
-        hub.claimSession(session).whenComplete((state, err) -> c.onLoop(() -> {
+        hub.claimSession(session, finalUser).whenComplete((state, err) -> c.onLoop(() -> {
             if (err != null) {
                 log.warn("claiming session {} failed", session, err);
             }

@@ -220,11 +220,15 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
         return state;
     }
 
-    /** Another connection resumes our session: hand it over and close with 4502. Any thread. */
-    CompletableFuture<SessionState> handOver(String id) {
+    /**
+     * Another connection of {@code claimant} resumes our session: hand it over and close with 4502.
+     * Nothing happens (null) for another user's claim. Any thread.
+     */
+    CompletableFuture<SessionState> handOver(String id, String claimant) {
         CompletableFuture<SessionState> result = new CompletableFuture<>();
         Runnable task = () -> {
-            if (!id.equals(sessionId) || fate == SessionFate.MOVED || state == State.CLOSED) {
+            if (!id.equals(sessionId) || fate == SessionFate.MOVED || state == State.CLOSED
+                    || !java.util.Objects.equals(claimant, user)) {
                 result.complete(null);
                 return;
             }
@@ -266,7 +270,9 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             } else if (msg instanceof ContinuationWebSocketFrame more) {
                 onContinuation(more);
             } else if (msg instanceof PingWebSocketFrame ping) {
-                if (!closeSent) {
+                // Only while the socket drains: a client that sends pings and never reads must not
+                // grow the server's memory with pongs (RFC 6455 5.5.3 allows answering only the latest).
+                if (!closeSent && ctx.channel().isWritable()) {
                     ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
                 }
             } else if (msg instanceof CloseWebSocketFrame close) {
@@ -470,6 +476,11 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             return;
         }
         int n = json.readableBytes();
+        // What already waits for this client, before this message: one large reply (a history page,
+        // a presence list) to a client that reads is not a slow consumer (protocol.md F).
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        boolean overLimit = out != null && out.totalPendingWriteBytes() + (pending == null ? 0 : pendingBytes)
+                > hub.config.maxPendingWriteBytes();
         if (pending != null && pendingBytes + 1 + n > MAX_BATCH_BYTES) {
             writePending();
         }
@@ -482,9 +493,7 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             pending.addComponent(true, json);
             pendingBytes += 1 + n;
         }
-        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        if (out != null && out.totalPendingWriteBytes() + pendingBytes > hub.config.maxPendingWriteBytes()
-                && state != State.CLOSING) {
+        if (overLimit && state != State.CLOSING) {
             slowConsumer("too many replies and pushes waiting to be written", "");
         }
     }
@@ -540,24 +549,31 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
         if (s.cursor > top) {
             return;
         }
-        if (s.cursor < s.stream.first() && !ctx.channel().isWritable()) {
-            // Stalled and already behind history: it can never catch up, tell it now.
+        int window = hub.config.window();
+        boolean windowFull = s.ackSeen && s.cursor - 1 - s.acked >= window;
+        if (s.cursor < s.stream.first() && (windowFull || !ctx.channel().isWritable())) {
+            // Stalled (by its socket or its window) and already behind history: it can never catch
+            // up, tell it now (protocol.md F).
             fellOutOfHistory(s);
             return;
         }
         writePending();
-        int window = hub.config.window();
         Publication[] batch = WireFrames.BATCH.get();
         long delivered = 0;
         boolean lost = false;
         while (!lost && s.cursor <= top && ctx.channel().isWritable()) {
             int count = 0;
             int bytes = -1;
-            while (count < WireFrames.MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES && s.cursor <= top
+            boolean full = false;
+            while (count < WireFrames.MAX_BATCH_PUBLICATIONS && s.cursor <= top
                     && (!s.ackSeen || s.cursor - 1 - s.acked < window)) {
                 Publication p = s.stream.get(s.cursor);
                 if (p == null) {
                     lost = true;
+                    break;
+                }
+                if (count > 0 && bytes + 1 + p.pushLength() > MAX_BATCH_BYTES) {
+                    full = true; // a frame holds at most MAX_BATCH_BYTES (protocol.md A); the rest goes next
                     break;
                 }
                 batch[count++] = p;
@@ -571,7 +587,7 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             hub.metrics.bytesOut.add(bytes);
             WireFrames.writeBatch(wire, batch, count, bytes);
             delivered += count;
-            if (count < WireFrames.MAX_BATCH_PUBLICATIONS && bytes < MAX_BATCH_BYTES) {
+            if (count < WireFrames.MAX_BATCH_PUBLICATIONS && !full) {
                 break; // stopped by the end of the log or the client's window
             }
         }
@@ -627,6 +643,9 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
         }
         hub.metrics.disconnect(code);
         log.debug("closing client {} session {} with {} ({})", clientId, sessionId, code.code(), reason);
+        // CLOSING before the push: queueing it must not find the connection over a limit and
+        // disconnect it again from inside this call.
+        state = State.CLOSING;
         sendPush(Json.write(ctx.alloc(), g -> {
             g.writeStartObject();
             g.writeStringField("op", "disconnect");
@@ -638,7 +657,6 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             }
             g.writeEndObject();
         }));
-        state = State.CLOSING;
         closeFrame(code.code(), reason);
     }
 

@@ -175,15 +175,16 @@ public final class Hub implements AutoCloseable {
     }
 
     /**
-     * Gets a session for resume: takes it over from the live connection holding it (which is closed
-     * with 4502) or from the store of detached sessions. Completes with null when it is gone.
+     * Gets a session of {@code user} for resume: takes it over from the live connection holding it
+     * (which is closed with 4502) or from the store of detached sessions. Completes with null when it
+     * is gone or belongs to another user; another user's session is left untouched (protocol.md D).
      */
-    CompletableFuture<SessionState> claimSession(String sessionId) {
+    CompletableFuture<SessionState> claimSession(String sessionId, String user) {
         Connection holder = attached.get(sessionId);
         if (holder != null) {
-            return holder.handOver(sessionId).thenApply(s -> s != null ? s : sessions.take(sessionId));
+            return holder.handOver(sessionId, user).thenApply(s -> s != null ? s : sessions.takeOwn(sessionId, user));
         }
-        return CompletableFuture.completedFuture(sessions.take(sessionId));
+        return CompletableFuture.completedFuture(sessions.takeOwn(sessionId, user));
     }
 
     /** Records that {@code c} holds the session; false if another connection got there first. */

@@ -110,9 +110,18 @@ public final class MemorySessionStore implements SessionStore {
 
     @Override
     public SessionState take(String id) {
+        return takeOwn(id, null);
+    }
+
+    @Override
+    public SessionState takeOwn(String id, String user) {
         Entry e;
         synchronized (this) {
-            e = sessions.remove(id);
+            e = sessions.get(id);
+            if (e == null || (user != null && !user.equals(e.state().user()))) {
+                return null;
+            }
+            sessions.remove(id);
         }
         if (e == null) {
             return null;

@@ -18,6 +18,13 @@ public interface SessionStore extends AutoCloseable {
     /** Removes and returns the session, or null when it is unknown or expired. */
     SessionState take(String id);
 
+    /**
+     * Removes and returns the session if it belongs to {@code user}, atomically like {@link #take};
+     * a session of another user stays exactly as it was (its TTL and place are untouched) and the
+     * answer is null, so naming someone else's session neither ends nor prolongs it.
+     */
+    SessionState takeOwn(String id, String user);
+
     int size();
 
     /** Sessions ended before their TTL because the store keeps a bounded number; 0 when unbounded. */

@@ -92,7 +92,10 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return;
             }
             if (!req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-                refuse(ctx, HttpResponses.error(HttpResponseStatus.UPGRADE_REQUIRED, path + " is a WebSocket endpoint: send Upgrade: websocket"));
+                FullHttpResponse r = HttpResponses.error(HttpResponseStatus.UPGRADE_REQUIRED,
+                        path + " is a WebSocket endpoint: send Upgrade: websocket");
+                r.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET); // RFC 9110 15.5.22
+                refuse(ctx, r);
                 return;
             }
             if (!WEBSOCKET_VERSION.equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
@@ -101,6 +104,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 FullHttpResponse r = HttpResponses.error(HttpResponseStatus.UPGRADE_REQUIRED,
                         "only WebSocket version " + WEBSOCKET_VERSION + " (RFC 6455) is supported");
                 r.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WEBSOCKET_VERSION);
+                r.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
                 refuse(ctx, r);
                 return;
             }
@@ -120,6 +124,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 refuse(ctx, HttpResponses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down"));
                 return;
             }
+            // Matched on the decoded path (/w%73 is /ws); Netty's handshaker compares the raw target
+            // and would pass an unmatched request on unanswered, with the idle closer already gone.
+            req.setUri(path);
             installWebSocket(ctx.pipeline(), ws);
             ctx.pipeline().remove(this);
             passed = true;

@@ -115,6 +115,43 @@ class SessionIT {
         assertThat(after.get("late")).containsExactly(5L);
     }
 
+    /**
+     * Protocol D: a connect naming another user's session gets a fresh session, and the session
+     * stays its owner's: a live owner is not closed with 4502, a detached one can still be resumed.
+     */
+    @Test
+    void anotherUsersConnectNamingASessionGetsAFreshOneAndLeavesTheOwnersAlone() throws Exception {
+        String secret = "session-it-secret-of-enough-length-0123456789";
+        TetherServer server = h.server(b -> b.tokenSecret(secret).allowAnonymous(false));
+        var tokens = new dev.tether.server.auth.TokenVerifier(secret, java.time.Clock.systemUTC());
+        String aliceToken = tokens.issue("{\"sub\":\"alice\"}");
+        String bobToken = tokens.issue("{\"sub\":\"bob\"}");
+
+        WsTestClient alice = h.raw(server);
+        String session = connectAs(alice, aliceToken, null).get("session").asText();
+        h.ok(alice, "subscribe", "\"channel\":\"room\"");
+
+        JsonNode live = connectAs(h.raw(server), bobToken, session);
+        assertThat(live.get("resumed").asBoolean()).isFalse();
+        assertThat(live.get("session").asText()).isNotEqualTo(session);
+        h.barrier(alice);
+        assertThat(alice.isOpen()).as("the owner is not taken over").isTrue();
+
+        alice.abort();
+        Harness.awaitDetached(server, 1);
+        assertThat(connectAs(h.raw(server), bobToken, session).get("resumed").asBoolean()).isFalse();
+        JsonNode back = connectAs(h.raw(server), aliceToken, session);
+        assertThat(back.get("resumed").asBoolean()).as("the owner resumes after another user named it: %s", back).isTrue();
+        assertThat(byChannel(back.get("subscriptions"))).containsOnlyKeys("room");
+    }
+
+    private JsonNode connectAs(WsTestClient c, String token, String session) {
+        JsonNode r = c.request("{\"id\":" + h.id() + ",\"op\":\"connect\",\"token\":\"" + token + "\""
+                + (session == null ? "" : ",\"session\":\"" + session + "\"") + "}", Harness.WAIT);
+        assertThat(r.has("result")).as("connect reply %s", r).isTrue();
+        return r.get("result");
+    }
+
     @Test
     void unknownSessionGivesAFreshSessionThatIsNotResumed() throws Exception {
         TetherServer server = h.server();

@@ -136,6 +136,47 @@ class SlowConsumerIT {
         }
     }
 
+    /**
+     * max-pending-write-bytes counts what already waits: one reply larger than the limit (a full
+     * history page) reaches a client that reads, instead of closing it with 4002.
+     */
+    @Test
+    void oneReplyLargerThanTheLimitReachesAClientThatReads() throws Exception {
+        TetherServer server = h.server(b -> b.writeBufferHighWaterMark(HIGH_WATER_MARK).maxPendingWriteBytes(HIGH_WATER_MARK));
+        WsTestClient pub = h.connected(server);
+        publish(pub, "big", 200, new AtomicLong(), server); // 200 x 1 KB: a 200 KB history reply
+        WsTestClient reader = h.connected(server);
+        JsonNode page = h.ok(reader, "history", "\"channel\":\"big\",\"limit\":200");
+        assertThat(page.get("publications")).hasSize(200);
+        assertThat(reader.isOpen()).isTrue();
+        assertThat(server.hub().metrics().disconnectCount(CloseCode.SLOW_CONSUMER)).isZero();
+    }
+
+    /**
+     * A client that stops reading while replies pile up is closed once with 4002 and its disconnect
+     * push: queueing that push must not find it over the limit again and recurse.
+     */
+    @Test
+    void aClientOverThePendingLimitIsClosedOnceWithItsPush() throws Exception {
+        TetherServer server = h.server(b -> b.writeBufferHighWaterMark(HIGH_WATER_MARK).maxPendingWriteBytes(HIGH_WATER_MARK));
+        WsTestClient pub = h.connected(server);
+        publish(pub, "big", 100, new AtomicLong(), server);
+        WsTestClient stalled = h.raw(URI.create(server.wsUrl()), WsTestClient.Options.defaults().withReceiveBufferBytes(4096));
+        h.connect(stalled, null);
+        stalled.pauseReading();
+        StringBuilder asks = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            asks.append("{\"id\":").append(h.id()).append(",\"op\":\"history\",\"channel\":\"big\",\"limit\":100}\n");
+        }
+        stalled.send(asks.toString());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> server.hub().metrics().disconnectCount(CloseCode.SLOW_CONSUMER) >= 1);
+        stalled.resumeReading();
+        stalled.disconnected().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(server.hub().metrics().disconnectCount(CloseCode.SLOW_CONSUMER)).isEqualTo(1);
+        assertThat(stalled.all()).anyMatch(m -> m.contains("\"op\":\"disconnect\"") && m.contains("4002"));
+    }
+
     @Test
     void windowStopsDeliveryToAnAckingClientUntilItAcks() throws Exception {
         TetherServer server = h.server(b -> b.window(10));

@@ -65,6 +65,23 @@ class MemorySessionStoreTest extends SessionStoreContract {
         }
     }
 
+    /** Naming another user's session takes nothing and changes nothing: not its TTL, not its place. */
+    @Test
+    void anotherUsersTakeLeavesTheSessionExactlyAsItWas() {
+        try (MemorySessionStore limited = keeping(clock, 2)) {
+            limited.save(new SessionState("a", "c-a", "alice", null, List.of()), Duration.ofSeconds(10));
+            limited.save(session("b"), Duration.ofSeconds(10));
+            assertThat(limited.takeOwn("a", "bob")).isNull();
+            assertThat(limited.size()).isEqualTo(2);
+            limited.save(session("c"), Duration.ofSeconds(10));
+            assertThat(ended).as("still the oldest: bob's try did not move it").containsExactly("a");
+            limited.save(new SessionState("d", "c-d", "alice", null, List.of()), Duration.ofSeconds(10));
+            clock.advance(5_000);
+            assertThat(limited.takeOwn("d", "bob")).isNull();
+            assertThat(limited.takeOwn("d", "alice")).isNotNull();
+        }
+    }
+
     @Test
     void aSessionSavedAgainIsTheNewestAndIsEndedLast() {
         try (MemorySessionStore limited = keeping(clock, 2)) {
