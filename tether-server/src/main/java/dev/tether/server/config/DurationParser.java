@@ -13,6 +13,9 @@ import java.util.regex.Pattern;
  * "25" means seconds or milliseconds is exactly the kind of guess that makes a heartbeat misbehave.
  */
 public final class DurationParser {
+    /** The longest duration any key takes: ten years. */
+    public static final Duration MAX = Duration.ofDays(3650);
+
     private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final Pattern BARE_NUMBER = Pattern.compile("-?\\d+(\\.\\d+)?");
     /** Largest first; parts of one duration must follow this order, each unit at most once. */
@@ -51,6 +54,10 @@ public final class DurationParser {
             }
             previousUnit = unit;
             position = part.end();
+        }
+        if (total.compareTo(MAX) > 0) {
+            // Deadlines are clock millis (or nanos) plus a duration: beyond this they could overflow.
+            throw new IllegalArgumentException(quote(text) + " is too large; at most 3650d");
         }
         return total;
     }

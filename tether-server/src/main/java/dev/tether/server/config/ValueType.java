@@ -24,7 +24,14 @@ public enum ValueType {
     SECRET("<secret>") {
         @Override
         Object parse(String text) {
-            return nonEmpty(text);
+            String s = nonEmpty(text);
+            if (!s.equals(s.strip())) {
+                // A secret read from a file often ends in a newline: no Authorization header could
+                // carry it, and every request would get 401 for no visible reason.
+                throw new IllegalArgumentException("starts or ends with whitespace (a newline from a secret file?);"
+                        + " remove it");
+            }
+            return s;
         }
     },
     URL_PATH("<path>") {

@@ -12,6 +12,7 @@ import dev.tether.server.protocol.Fields;
 import dev.tether.server.protocol.Json;
 import dev.tether.server.protocol.ProtocolException;
 import dev.tether.server.protocol.StreamPosition;
+import dev.tether.server.transport.OriginPolicy;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -48,12 +49,15 @@ public final class HttpApi {
     private final TetherConfig config;
     private final BooleanSupplier ready;
     private final StaticFiles files;
+    /** The WebSocket's origin rule, applied to /api/* too: other sites' pages cannot publish. */
+    private final OriginPolicy origins;
 
     public HttpApi(Hub hub, TetherConfig config, BooleanSupplier ready) {
         this.hub = hub;
         this.config = config;
         this.ready = ready;
         this.files = new StaticFiles(config.staticDir());
+        this.origins = new OriginPolicy(config.allowedOrigins());
     }
 
     /** Answers {@code req}; the caller keeps ownership of the request. */
@@ -106,6 +110,7 @@ public final class HttpApi {
         });
     }
 
+
     private CompletableFuture<FullHttpResponse> route(FullHttpRequest req, String path, Map<String, List<String>> q)
             throws IOException {
         switch (path) {
@@ -135,6 +140,12 @@ public final class HttpApi {
             }
         }
         if (path.startsWith("/api/")) {
+            // A browser on another site can send a simple POST without a preflight: without an
+            // api-key, nothing else would stop its page from publishing (or reading history).
+            String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+            if (!origins.allows(origin, req.headers().get(HttpHeaderNames.HOST))) {
+                throw new BadRequest(HttpResponseStatus.FORBIDDEN, "origin " + origin + " is not allowed (allowed-origins)");
+            }
             authorize(req);
             return switch (path) {
                 case "/api/publish" -> publish(req);

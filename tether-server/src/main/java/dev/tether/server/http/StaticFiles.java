@@ -46,7 +46,12 @@ final class StaticFiles {
 
     private byte[] read(String relative) throws IOException {
         if (dir != null) {
-            Path f = dir.resolve(relative).normalize();
+            Path f;
+            try {
+                f = dir.resolve(relative).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                return null; // a NUL or another character no file name can hold: not found
+            }
             return f.startsWith(dir) && Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
         }
         try (InputStream in = StaticFiles.class.getResourceAsStream("/static/" + relative)) {

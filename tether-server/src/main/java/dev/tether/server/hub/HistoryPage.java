@@ -31,7 +31,7 @@ public record HistoryPage(List<Publication> publications, long top, String epoch
             from = first;
             gap = Gap.epoch();
         } else {
-            long want = since.offset() + 1;
+            long want = since.offset() >= top ? top + 1 : since.offset() + 1; // no overflow at Long.MAX_VALUE
             if (want < first && want <= top) {
                 gap = Gap.retention(want, first - 1);
                 from = first;

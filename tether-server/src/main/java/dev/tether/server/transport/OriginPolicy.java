@@ -15,13 +15,13 @@ import java.util.stream.Collectors;
  * header (non-browser clients) are always accepted. Origins compare by scheme, host and port, so
  * {@code https://a.example} and {@code https://a.example:443} are the same origin.
  */
-final class OriginPolicy {
+public final class OriginPolicy {
     private final boolean any;
     /** Whether origins are configured: then only those are accepted, even if none of them parses. */
     private final boolean listed;
     private final Set<String> allowed;
 
-    OriginPolicy(List<String> allowedOrigins) {
+    public OriginPolicy(List<String> allowedOrigins) {
         this.any = allowedOrigins.contains("*");
         this.listed = !allowedOrigins.isEmpty();
         this.allowed = allowedOrigins.stream()
@@ -32,7 +32,7 @@ final class OriginPolicy {
                 .collect(Collectors.toUnmodifiableSet());
     }
 
-    boolean allows(String origin, String host) {
+    public boolean allows(String origin, String host) {
         if (origin == null || any) {
             return true;
         }

@@ -41,7 +41,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         this.origins = new OriginPolicy(config.allowedOrigins());
         this.draining = draining;
         // An API publish body holds the data plus channel, key and JSON punctuation.
-        this.maxHttpBodyBytes = config.maxPublicationBytes() + 1024;
+        this.maxHttpBodyBytes = (int) Math.min(Integer.MAX_VALUE, config.maxPublicationBytes() + 1024L);
         this.upgrades = HttpRouter.Upgrades.of(config);
     }
 

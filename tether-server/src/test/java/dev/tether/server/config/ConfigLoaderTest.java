@@ -282,6 +282,9 @@ class ConfigLoaderTest {
     void emptyValuesAreRefusedRatherThanSilentlyMeaningUnset() {
         assertThatThrownBy(() -> ConfigLoader.load(NO_FLAGS, null, Map.of("TETHER_API_KEY", "")))
                 .hasMessage("api-key (env TETHER_API_KEY): empty value; leave the key out to use the default");
+        assertThatThrownBy(() -> ConfigLoader.load(NO_FLAGS, null, Map.of("TETHER_API_KEY", "k-123\n")))
+                .hasMessage("api-key (env TETHER_API_KEY): starts or ends with whitespace (a newline from a secret file?);"
+                        + " remove it");
         assertThat(ConfigLoader.load(NO_FLAGS, null, Map.of("TETHER_ALLOWED_ORIGINS", "")).allowedOrigins()).isEmpty();
     }
 

@@ -46,6 +46,14 @@ class DurationParserTest {
                 .hasMessage("\"9999999999999d\" is too large");
     }
 
+    /** Deadlines are the clock plus a duration: ten years is the most any key takes. */
+    @Test
+    void durationsOverTenYearsAreRefused() {
+        assertThat(DurationParser.parse("3650d")).isEqualTo(java.time.Duration.ofDays(3650));
+        assertThatThrownBy(() -> DurationParser.parse("3651d")).hasMessage("\"3651d\" is too large; at most 3650d");
+        assertThatThrownBy(() -> DurationParser.parse("999999d")).hasMessage("\"999999d\" is too large; at most 3650d");
+    }
+
     @Test
     void formatPrintsTheShortestTextThatParsesBack() {
         assertThat(DurationParser.format(Duration.ofSeconds(120))).isEqualTo("2m");

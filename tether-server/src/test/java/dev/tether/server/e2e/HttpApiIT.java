@@ -230,6 +230,59 @@ class HttpApiIT {
         assertThat(RawHttp.get(server, "/healthz").statusCode()).isEqualTo(200);
     }
 
+    /** Pipelined requests written at once, up to Netty's pipeline depth: every one answered, in order. */
+    @Test
+    void aPipelineIsAnsweredWholeAndInOrder() throws Exception {
+        int n = 100;
+        String answer = RawHttp.exchange(server, pipeline(n));
+        assertThat(answer.split("HTTP/1.1 200 OK", -1)).hasSize(n + 1);
+        assertThat(answer).endsWith("\"status\":\"ok\"}");
+    }
+
+    /**
+     * A client that pipelines requests without reading the answers cannot make the server hold an
+     * unbounded number of responses: past 128 unanswered (Netty's pipeline depth) the connection is
+     * closed, and the server goes on serving others.
+     */
+    @Test
+    void aConnectionWithTooManyUnansweredRequestsIsClosed() throws Exception {
+        int n = 5000;
+        String answer = RawHttp.exchange(server, pipeline(n));
+        assertThat(answer.split("HTTP/1.1 200 OK", -1).length - 1).isLessThan(n);
+        assertThat(RawHttp.get(server, "/healthz").statusCode()).isEqualTo(200);
+    }
+
+    /** {@code n} pipelined GETs, the last one closing the connection. */
+    private static String pipeline(int n) {
+        StringBuilder requests = new StringBuilder();
+        for (int i = 1; i < n; i++) {
+            requests.append("GET /healthz?i=").append(i).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+        }
+        return requests.append("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").toString();
+    }
+
+    /** Another site's page can send a simple POST without a preflight: /api/* applies the origin rule. */
+    @Test
+    void apiRequestsFromAnotherSitesPageAreRefused() {
+        HttpResponse<String> foreign = RawHttp.post(server, "/api/publish", "{\"channel\":\"o\",\"data\":1}",
+                "Origin", "https://evil.example");
+        assertError(foreign, 403, "origin https://evil.example is not allowed");
+        assertError(RawHttp.get(server, "/api/history?channel=o", "Origin", "https://evil.example"), 403, "not allowed");
+        HttpResponse<String> own = RawHttp.post(server, "/api/publish", "{\"channel\":\"o\",\"data\":1}",
+                "Origin", "http://127.0.0.1:" + server.port());
+        assertThat(own.statusCode()).isEqualTo(200);
+        assertThat(json(RawHttp.get(server, "/api/history?channel=o")).get("publications")).hasSize(1);
+    }
+
+    @Test
+    void historySinceTheLargestOffsetIsAnEmptyPageWithoutAGap() {
+        HttpResponse<String> posted = RawHttp.post(server, "/api/publish", "{\"channel\":\"top\",\"data\":1}");
+        String epoch = json(posted).get("epoch").asText();
+        JsonNode page = json(RawHttp.get(server, "/api/history?channel=top&since=" + Long.MAX_VALUE + "&epoch=" + epoch));
+        assertThat(page.get("publications")).isEmpty();
+        assertThat(page.has("gap")).as(page.toString()).isFalse();
+    }
+
     @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         String body = "{\"channel\":\"pipe\",\"data\":\"p\"}";
@@ -378,7 +431,21 @@ class HttpApiIT {
 
     @Test
     void getOnTheWebSocketPathWithoutUpgradeGets426() {
-        assertError(RawHttp.get(server, "/ws"), 426, "WebSocket");
+        HttpResponse<String> r = RawHttp.get(server, "/ws");
+        assertError(r, 426, "WebSocket");
+        assertThat(r.headers().firstValue("upgrade")).as("RFC 9110 15.5.22").hasValue("websocket");
+    }
+
+    /**
+     * The WebSocket path is matched after percent-decoding: /w%73 is /ws and gets its handshake,
+     * instead of being handed to Netty's handshaker unanswered (it compares the raw target).
+     */
+    @Test
+    void anEncodedWebSocketPathIsUpgradedNotLeftHanging() throws Exception {
+        String answer = RawHttp.exchange(server, ("GET /w%73 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), true);
+        assertThat(RawHttp.status(answer)).as(answer).isEqualTo(101);
     }
 
     @ParameterizedTest(name = "{0}")
