@@ -22,7 +22,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "pub", mixinStandardHelpOptions = true,
         description = "Publish DATA to CHANNEL and print where it was stored as one JSON line.")
 final class PubCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: DATA is one JSON value and nothing after it. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     @Spec
     private CommandLine.Model.CommandSpec spec;
@@ -51,12 +53,19 @@ final class PubCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (timeoutSeconds < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be at least 1 second, got " + timeoutSeconds);
+        }
         JsonNode payload;
         if (text) {
             payload = TextNode.valueOf(data);
         } else {
             try {
                 payload = JSON.readTree(data);
+                if (payload == null || payload.isMissingNode()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "DATA is empty; give a JSON value, or use --text to send a string");
+                }
             } catch (JsonProcessingException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "DATA is not valid JSON (" + e.getOriginalMessage() + "); use --text to send it as a string");
@@ -86,6 +95,11 @@ final class PubCommand implements Callable<Integer> {
             return 1;
         } finally {
             client.close();
+            try {
+                client.closed().get(2, TimeUnit.SECONDS); // the server ends the session now, not after its TTL
+            } catch (ExecutionException | TimeoutException e) {
+                // exiting anyway
+            }
         }
     }
 }

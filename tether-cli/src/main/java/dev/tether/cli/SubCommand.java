@@ -47,13 +47,29 @@ final class SubCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (count == 0 || count < -1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
+        }
         StreamPosition from = since == null ? null : position(since);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         CountDownLatch done = new CountDownLatch(1);
         AtomicLong printed = new AtomicLong();
         int[] status = {0};
-        TetherClient.Builder b = TetherClient.builder().url(Urls.webSocket(spec.commandLine(), url)).name("tether-cli-sub");
+        // Closed by the server for good (a refused token, a session taken over, ...) rather than by
+        // --count or Ctrl-C: say why and exit 1, not 0.
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        TetherClient.Builder b = TetherClient.builder().url(Urls.webSocket(spec.commandLine(), url)).name("tether-cli-sub")
+                .listener(new dev.tether.client.ConnectionListener() {
+                    @Override
+                    public void onClosed(int code, String reason) {
+                        if (!stopping.get()) {
+                            err.println("tether sub: closed by the server: " + code + (reason.isEmpty() ? "" : " " + reason));
+                            err.flush();
+                            status[0] = 1;
+                        }
+                    }
+                });
         if (token != null) {
             b.token(token);
         }
@@ -104,7 +120,13 @@ final class SubCommand implements Callable<Integer> {
         try {
             done.await();
         } finally {
+            stopping.set(true);
             client.close();
+            try {
+                client.closed().get(2, java.util.concurrent.TimeUnit.SECONDS); // the server ends the session now
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // closing anyway
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {

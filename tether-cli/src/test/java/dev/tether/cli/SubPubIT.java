@@ -91,5 +91,31 @@ class SubPubIT {
         assertThat(badUrl.err()).contains("must start with ws://");
         Run text = run("pub", server.url(), "cli:c", "hello world", "--text");
         assertThat(text.status()).as(text.err()).isZero();
+        for (String[] args : new String[][] {
+            {"pub", server.url(), "cli:c", "{\"a\":1} x"},
+            {"pub", server.url(), "cli:c", "1 2"},
+            {"pub", server.url(), "cli:c", "  "},
+            {"pub", server.url(), "cli:c", "1", "--timeout", "0"},
+            {"sub", server.url(), "cli:c", "--count", "0"},
+        }) {
+            Run bad = run(args);
+            assertThat(bad.status()).as(String.join(" ", args) + ": " + bad.err()).isEqualTo(2);
+            assertThat(bad.err().strip().lines().findFirst()).as(bad.err()).isPresent();
+        }
+    }
+
+    /** A subscription the server ends for good (here a token it refuses) is exit status 1 with the reason, not 0. */
+    @Test
+    void subExitsOneWhenTheServerClosesItForGood() throws Exception {
+        TetherServer secured = TetherServer.start(TetherConfig.builder().host("127.0.0.1").port(0)
+                .shutdownDrain(Duration.ZERO).tokenSecret("cli-it-secret-of-enough-length-0123456789").allowAnonymous(false).build());
+        try {
+            Run r = CompletableFuture.supplyAsync(() -> run("sub", secured.url(), "cli:d", "--token", "not-a-jwt"))
+                    .get(20, TimeUnit.SECONDS);
+            assertThat(r.status()).as(r.err()).isEqualTo(1);
+            assertThat(r.err()).contains("closed by the server: 4501");
+        } finally {
+            secured.shutdown().join();
+        }
     }
 }
