@@ -56,10 +56,14 @@ final class Checks {
         return value == null ? null : notBlank(key, value);
     }
 
+    /** Characters a path may hold as it is, without percent-encoding (RFC 3986 pchar and '/'). */
+    private static final java.util.regex.Pattern PLAIN_PATH = java.util.regex.Pattern.compile("/[A-Za-z0-9._~!$&'()*+,;=:@/-]*");
+
     static String urlPath(ConfigKey key, String value) {
-        if (value != null && (!value.startsWith("/") || value.contains(" ") || value.contains("?"))) {
-            throw new ConfigException(key.key(), "must be a URL path starting with '/', got "
-                    + ConfigException.quote(value));
+        if (value != null && !PLAIN_PATH.matcher(value).matches()) {
+            // '#', '%', spaces or non-ASCII would give an endpoint no client can name as configured.
+            throw new ConfigException(key.key(), "must be a URL path starting with '/' of letters, digits and"
+                    + " - . _ ~ ! $ & ' ( ) * + , ; = : @ / only, got " + ConfigException.quote(value));
         }
         return value;
     }

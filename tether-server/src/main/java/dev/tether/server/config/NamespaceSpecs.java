@@ -29,6 +29,9 @@ final class NamespaceSpecs {
      * @throws IllegalArgumentException with a one-line problem
      */
     static Map<String, String> split(String text) {
+        if (text.isBlank() || text.replace(";", "").isBlank()) {
+            throw new IllegalArgumentException("empty value; leave the key out for no namespaces, or write e.g. " + EXAMPLE);
+        }
         Map<String, String> specs = new LinkedHashMap<>();
         for (String entry : text.split(";")) {
             if (entry.isBlank()) {

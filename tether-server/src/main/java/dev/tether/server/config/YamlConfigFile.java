@@ -85,7 +85,8 @@ final class YamlConfigFile {
         private void readNamespaces() throws IOException {
             JsonToken token = parser.nextToken();
             if (token == JsonToken.VALUE_NULL) {
-                return;
+                throw new ConfigException(ConfigKey.NAMESPACES.key(), here(),
+                        "empty value; leave the key out for no namespaces, or give e.g. chat: {history-size: 100, history-age: 10m}");
             }
             if (token != JsonToken.START_OBJECT) {
                 throw new ConfigException(ConfigKey.NAMESPACES.key(), here(),

@@ -207,6 +207,27 @@ class ConfigLoaderTest {
                 "news", new HistoryPolicy(10, Duration.ofHours(2))));
     }
 
+    /** configuration.md: an empty value is an error, for namespaces too. */
+    @Test
+    void anEmptyNamespacesValueIsRefusedFromEverySource() throws IOException {
+        assertThatThrownBy(() -> ConfigLoader.load(NO_FLAGS, null, Map.of("TETHER_NAMESPACES", " ; ")))
+                .hasMessageStartingWith("namespaces (env TETHER_NAMESPACES): empty value");
+        Path file = yaml("""
+                namespaces: ~
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(NO_FLAGS, file, NO_ENV)).hasMessageContaining("namespaces")
+                .hasMessageContaining("empty value");
+    }
+
+    @Test
+    void aPathWithCharactersNoClientCanNameIsRefused() {
+        for (String bad : new String[] {"/w#s", "/w%73", "/wé", "/w s", "/w?x"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(Map.of(ConfigKey.PATH, List.of(bad)), null, NO_ENV))
+                    .as(bad).hasMessageStartingWith("path (flag --path): must be a URL path starting with '/'");
+        }
+        assertThat(ConfigLoader.load(Map.of(ConfigKey.PATH, List.of("/rt/v1.ws")), null, NO_ENV).wsPath()).isEqualTo("/rt/v1.ws");
+    }
+
     @Test
     void namespacesComeFromTheEnvironment() {
         Map<String, String> env = Map.of("TETHER_NAMESPACES", "chat=history-size:100,history-age:10m;news=history-size:10",

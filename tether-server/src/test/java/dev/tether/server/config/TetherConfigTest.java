@@ -79,7 +79,8 @@ class TetherConfigTest {
                 bad(b -> b.port(70000), "port: must be between 0 and 65535, got 70000"),
                 bad(b -> b.port(-1), "port: must be between 0 and 65535, got -1"),
                 bad(b -> b.host(" "), "host: must not be empty"),
-                bad(b -> b.wsPath("ws"), "path: must be a URL path starting with '/', got \"ws\""),
+                bad(b -> b.wsPath("ws"), "path: must be a URL path starting with '/' of letters, digits and"
+                        + " - . _ ~ ! $ & ' ( ) * + , ; = : @ / only, got \"ws\""),
                 bad(b -> b.echoPath("/ws"), "echo-path: must differ from path, both are /ws"),
                 bad(b -> b.historySize(0), "history-size: must be between 1 and 1000000, got 0"),
                 bad(b -> b.historySize(1_000_001), "history-size: must be between 1 and 1000000, got 1000001"),
