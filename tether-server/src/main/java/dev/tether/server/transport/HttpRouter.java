@@ -108,6 +108,13 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 refuse(ctx, r);
                 return;
             }
+            if (!req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                    || req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY) == null) {
+                // Else Netty's handshaker answers a plain-text 400 (protocol.md J: errors are JSON).
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.BAD_REQUEST,
+                        "a WebSocket handshake needs Connection: Upgrade and Sec-WebSocket-Key (RFC 6455 4.1)"));
+                return;
+            }
             String origin = req.headers().get(HttpHeaderNames.ORIGIN);
             if (!origins.allows(origin, req.headers().get(HttpHeaderNames.HOST))) {
                 log.debug("refused WebSocket from origin {} ({})", origin, ctx.channel().remoteAddress());

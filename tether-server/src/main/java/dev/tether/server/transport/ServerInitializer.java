@@ -6,6 +6,7 @@ import dev.tether.server.http.HttpApi;
 import dev.tether.server.http.HttpResponses;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpMessage;
@@ -63,6 +64,28 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     static final class JsonErrorAggregator extends HttpObjectAggregator {
         JsonErrorAggregator(int maxContentLength) {
             super(maxContentLength);
+        }
+
+        /**
+         * Netty answers {@code Expect: 100-continue} with a body over the limit (413) or an unknown
+         * expectation (417) with an empty response; these say why, as JSON, with Netty's status and
+         * connection handling.
+         */
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            Object plain = super.newContinueResponse(start, maxContentLength, pipeline);
+            if (!(plain instanceof FullHttpResponse refused) || refused.status().code() < 400) {
+                return plain;
+            }
+            String why = refused.status().code() == 413 ? "request body is larger than " + maxContentLength + " bytes"
+                    : "unsupported Expect header (only 100-continue is supported)";
+            FullHttpResponse json = HttpResponses.error(refused.status(), why);
+            String connection = refused.headers().get(HttpHeaderNames.CONNECTION);
+            if (connection != null) {
+                json.headers().set(HttpHeaderNames.CONNECTION, connection);
+            }
+            refused.release();
+            return json;
         }
 
         @Override

@@ -436,6 +436,23 @@ class HttpApiIT {
         assertThat(r.headers().firstValue("upgrade")).as("RFC 9110 15.5.22").hasValue("websocket");
     }
 
+    /** protocol.md J: errors are JSON, also those Netty would answer itself with an empty or plain-text body. */
+    @Test
+    void refusalsNettyWouldAnswerAreJsonToo() throws Exception {
+        String noKey = RawHttp.exchange(server, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n");
+        assertThat(RawHttp.status(noKey)).as(noKey).isEqualTo(400);
+        assertThat(noKey).contains("application/json").contains("Sec-WebSocket-Key");
+        String tooLarge = RawHttp.exchange(server, ("POST /api/publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), true);
+        assertThat(RawHttp.status(tooLarge)).as(tooLarge).isEqualTo(413);
+        assertThat(tooLarge).contains("application/json").contains("request body is larger than");
+        String unknownExpectation = RawHttp.exchange(server, ("POST /api/publish HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), true);
+        assertThat(RawHttp.status(unknownExpectation)).as(unknownExpectation).isEqualTo(417);
+        assertThat(unknownExpectation).contains("application/json").contains("unsupported Expect header (only 100-continue is supported)");
+    }
+
     /**
      * The WebSocket path is matched after percent-decoding: /w%73 is /ws and gets its handshake,
      * instead of being handed to Netty's handshaker unanswered (it compares the raw target).
