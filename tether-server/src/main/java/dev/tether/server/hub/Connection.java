@@ -227,7 +227,9 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
     CompletableFuture<SessionState> handOver(String id, String claimant) {
         CompletableFuture<SessionState> result = new CompletableFuture<>();
         Runnable task = () -> {
-            if (!id.equals(sessionId) || fate == SessionFate.MOVED || state == State.CLOSED
+            // Nothing to hand over: another session, one already moved or ended (closed with 1000 or
+            // 4500+ and in its close grace: protocol.md H says it ended), or another user's claim.
+            if (!id.equals(sessionId) || fate == SessionFate.MOVED || fate == SessionFate.END || state == State.CLOSED
                     || !java.util.Objects.equals(claimant, user)) {
                 result.complete(null);
                 return;

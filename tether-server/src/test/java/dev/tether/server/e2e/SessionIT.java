@@ -1,12 +1,14 @@
 package dev.tether.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.testkit.leak.NoLeaks;
 import dev.tether.server.TetherServer;
+import dev.tether.server.protocol.CloseCode;
 import dev.tether.testkit.WsTestClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -219,6 +221,22 @@ class SessionIT {
         assertThat(seen.stream().filter(presence("join", xClient))).hasSize(1);
         JsonNode list = h.ok(watcher, "presence", "\"channel\":\"room\"");
         assertThat(list.get("clients").findValuesAsText("client")).contains(xClient, yClient);
+    }
+
+    /**
+     * A session the server ended (4500 for a protocol violation) cannot be resumed while the old
+     * connection still waits, in its close grace, for the client's close frame.
+     */
+    @Test
+    void aSessionEndedByTheServerCannotBeResumedDuringTheCloseGrace() throws Exception {
+        TetherServer server = h.server();
+        WsTestClient x = h.raw(server);
+        String session = h.connect(x, null).get("session").asText();
+        x.pauseReading(); // never answers the server's close frame: the server waits out its grace
+        x.send("not json");
+        await().atMost(Harness.WAIT).until(() -> server.hub().metrics().disconnectCount(CloseCode.PROTOCOL_VIOLATION) == 1);
+        JsonNode r = h.connect(h.raw(server), session);
+        assertThat(r.get("resumed").asBoolean()).as("resume of an ended session: %s", r).isFalse();
     }
 
     @Test
