@@ -128,12 +128,22 @@ public final class MemoryBroker implements Broker {
 
     @Override
     public ChannelStream open(String channel) {
-        return streams.compute(channel, (name, s) -> {
-            MemoryStream stream = s != null ? s : new MemoryStream(name, historyPolicy.apply(name), dedupWindow, maxKeysPerChannel,
-                    clock, this);
+        boolean[] created = {false};
+        ChannelStream opened = streams.compute(channel, (name, s) -> {
+            MemoryStream stream = s;
+            if (stream == null) {
+                stream = new MemoryStream(name, historyPolicy.apply(name), dedupWindow, maxKeysPerChannel, clock, this);
+                created[0] = true;
+            }
             stream.retain();
             return stream;
         });
+        if (created[0]) {
+            // A new channel counts too: many reads of unknown names (history, presence) create many,
+            // and the limit must see them now, not at the next periodic sweep.
+            checkMemory();
+        }
+        return opened;
     }
 
     void keysAdded(int delta) {

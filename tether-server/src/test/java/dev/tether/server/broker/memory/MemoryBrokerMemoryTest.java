@@ -274,6 +274,24 @@ class MemoryBrokerMemoryTest {
         }
     }
 
+    /**
+     * Channels created by reads alone (history or presence of unknown names) count at once: the
+     * limit is enforced without waiting for an append or the next periodic sweep.
+     */
+    @Test
+    void channelsCreatedByReadsAloneAreTrimmedWithoutAnyAppend() {
+        MemoryBroker b = broker(LIMIT, new HistoryPolicy(1000, Duration.ofHours(1)));
+        int n = (int) (LIMIT / 200);
+        for (int i = 0; i < n; i++) {
+            b.open("read-" + i).close();
+        }
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(b.channelsReleasedForMemory()).isPositive();
+            assertThat(b.memoryBytes()).isLessThanOrEqualTo(LIMIT);
+        });
+        assertThat(b.publicationsEvictedForMemory()).isZero();
+    }
+
     @Test
     void whenHeldChannelsAloneTakeMoreThanTheLimitTrimsDoNotComeEvery100Milliseconds() {
         MemoryBroker b = broker(MemoryLimit.MIN_BYTES, new HistoryPolicy(1000, Duration.ofHours(1)));
