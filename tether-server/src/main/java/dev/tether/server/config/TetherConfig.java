@@ -66,8 +66,6 @@ public record TetherConfig(
     static final int MAX_HISTORY_SIZE = 1_000_000;
     static final int MAX_DEDUP_KEYS = 10_000_000;
     static final int MAX_IO_THREADS = 1024;
-    /** An origin as browsers send it: scheme://host[:port], never a path or a trailing slash. */
-    private static final Pattern ORIGIN = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://[^/?#\\s]+");
     private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final Set<String> SECRETS = Set.of("apiKey", "tokenSecret");
     private static final TetherConfig DEFAULTS = ConfigKey.defaultsInto(new Builder()).build();
@@ -174,10 +172,18 @@ public record TetherConfig(
         return Collections.unmodifiableMap(new TreeMap<>(namespaces));
     }
 
+    /**
+     * An origin as browsers send it, scheme://host[:port] without a path or trailing slash, that the
+     * server's own check ({@link WebOrigin}) reads the same way.
+     */
+    private static boolean isOrigin(String origin) {
+        return !origin.endsWith("/") && origin.strip().equals(origin) && WebOrigin.parse(origin) != null;
+    }
+
     private static List<String> checkedOrigins(List<String> origins) {
         required(ConfigKey.ALLOWED_ORIGINS, origins);
         for (String origin : origins) {
-            if (origin == null || !(origin.equals("*") || ORIGIN.matcher(origin).matches())) {
+            if (origin == null || !(origin.equals("*") || isOrigin(origin))) {
                 throw new ConfigException(ConfigKey.ALLOWED_ORIGINS.key(), ConfigException.quote(origin)
                         + " is not an origin; write scheme://host[:port] without a path, e.g. https://app.example.com");
             }

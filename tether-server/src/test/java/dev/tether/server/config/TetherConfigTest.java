@@ -97,6 +97,12 @@ class TetherConfigTest {
                 bad(b -> b.allowedOrigins(List.of("https://app.example.com/")),
                         "allowed-origins: \"https://app.example.com/\" is not an origin; write"
                                 + " scheme://host[:port] without a path, e.g. https://app.example.com"),
+                bad(b -> b.allowedOrigins(List.of("https://user@app.example.com")),
+                        "allowed-origins: \"https://user@app.example.com\" is not an origin; write"
+                                + " scheme://host[:port] without a path, e.g. https://app.example.com"),
+                bad(b -> b.allowedOrigins(List.of("https://app.example.com:99999")),
+                        "allowed-origins: \"https://app.example.com:99999\" is not an origin; write"
+                                + " scheme://host[:port] without a path, e.g. https://app.example.com"),
                 bad(b -> b.apiKey(""), "api-key: must not be empty"),
                 bad(b -> b.tokenSecret(""), "token-secret: must not be empty"),
                 bad(b -> b.shutdownDrain(Duration.ofSeconds(-1)), "shutdown-drain: must not be negative, got -1s"),
