@@ -62,6 +62,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (ctx.pipeline().get(HttpIdleCloser.NAME) instanceof HttpIdleCloser closer) {
+            closer.requestReceived();
+        }
         boolean passed = false;
         try {
             if (req.decoderResult().isFailure()) {

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,38 @@ class StatsAndLimitsIT {
             long start = System.nanoTime();
             assertThat(in.read()).as("server closes the half-sent request").isEqualTo(-1);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(9));
+        }
+    }
+
+    /**
+     * A client that trickles its request (a byte every 100 ms, never idle for the 300 ms timeout)
+     * is closed once the request has taken longer than the timeout, not kept for ever.
+     */
+    @Test
+    void httpConnectionThatTricklesItsRequestIsClosedAfterTheTimeout() throws Exception {
+        TetherServer server = h.server(b -> b.httpIdleTimeout(Duration.ofMillis(300)));
+        var trickle = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            byte[] request = ("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + "p".repeat(200) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
+            int[] sent = {0};
+            trickle.scheduleAtFixedRate(() -> {
+                try {
+                    if (sent[0] < request.length) {
+                        out.write(request[sent[0]++]);
+                        out.flush();
+                    }
+                } catch (java.io.IOException closed) {
+                    throw new java.io.UncheckedIOException(closed); // stops the task: the server closed
+                }
+            }, 0, 100, TimeUnit.MILLISECONDS);
+            InputStream in = s.getInputStream();
+            assertThat(in.read()).as("server closes the trickled request").isEqualTo(-1);
+            assertThat(sent[0]).as("closed long before the request was complete").isLessThan(request.length);
+        } finally {
+            trickle.shutdownNow();
         }
     }
 
