@@ -19,6 +19,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -110,6 +111,42 @@ public final class HttpApi {
         });
     }
 
+
+    /**
+     * Writes a response the transport produced itself (a refusal) after every response before it on
+     * this connection, so that pipelined requests are still answered in order (RFC 9112 9.3.2);
+     * with {@code close}, says so and closes after it. Event loop.
+     */
+    public static void writeInOrder(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        CompletableFuture<Void> previous = ctx.channel().attr(LAST_RESPONSE).getAndSet(written);
+        Runnable write = () -> {
+            if (close) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            var f = ctx.writeAndFlush(response);
+            f.addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.CLOSE_ON_FAILURE);
+            written.complete(null);
+        };
+        if (previous == null || previous.isDone()) {
+            write.run();
+            return;
+        }
+        previous.whenComplete((v, err) -> {
+            try {
+                ctx.executor().execute(write);
+            } catch (RejectedExecutionException shuttingDown) {
+                response.release();
+                written.complete(null);
+            }
+        });
+    }
+
+    /** The write of the last response on this connection, if one is still to be written; else null. */
+    public static CompletableFuture<Void> pendingResponse(ChannelHandlerContext ctx) {
+        CompletableFuture<Void> last = ctx.channel().attr(LAST_RESPONSE).get();
+        return last == null || last.isDone() ? null : last;
+    }
 
     private CompletableFuture<FullHttpResponse> route(FullHttpRequest req, String path, Map<String, List<String>> q)
             throws IOException {

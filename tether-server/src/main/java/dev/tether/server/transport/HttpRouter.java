@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -137,6 +138,22 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             // Matched on the decoded path (/w%73 is /ws); Netty's handshaker compares the raw target
             // and would pass an unmatched request on unanswered, with the idle closer already gone.
             req.setUri(path);
+            CompletableFuture<Void> owed = HttpApi.pendingResponse(ctx);
+            if (owed != null) {
+                // An earlier pipelined request is still being answered: the 101 must come after it.
+                FullHttpRequest upgrade = req.retain();
+                passed = true;
+                owed.whenComplete((v, err) -> ctx.executor().execute(() -> {
+                    if (!ctx.channel().isActive()) {
+                        upgrade.release();
+                        return;
+                    }
+                    installWebSocket(ctx.pipeline(), ws);
+                    ctx.pipeline().remove(this);
+                    ctx.fireChannelRead(upgrade);
+                }));
+                return;
+            }
             installWebSocket(ctx.pipeline(), ws);
             ctx.pipeline().remove(this);
             passed = true;
@@ -187,9 +204,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /** Answers and closes, after any response still owed to an earlier pipelined request. */
     private static void refuse(ChannelHandlerContext ctx, FullHttpResponse response) {
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        HttpApi.writeInOrder(ctx, response, true);
     }
 
     @Override

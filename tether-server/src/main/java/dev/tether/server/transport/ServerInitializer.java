@@ -96,13 +96,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
             }
             FullHttpResponse r = HttpResponses.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                     "request body is larger than " + maxContentLength() + " bytes");
-            if (oversized instanceof FullHttpMessage
-                    || !HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized)) {
-                r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-            }
+            // In order after any response still owed to an earlier pipelined request.
+            HttpApi.writeInOrder(ctx, r, oversized instanceof FullHttpMessage
+                    || !HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized));
         }
     }
 }

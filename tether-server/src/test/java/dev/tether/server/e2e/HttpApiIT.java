@@ -252,6 +252,26 @@ class HttpApiIT {
         assertThat(RawHttp.get(server, "/healthz").statusCode()).isEqualTo(200);
     }
 
+    /**
+     * A refusal the transport writes itself (426 here, and the 413 of a body over the limit) still
+     * comes after the answers owed to earlier pipelined requests, a publish answered asynchronously
+     * among them.
+     */
+    @Test
+    void pipelinedRefusalsComeAfterTheAnswersBeforeThem() throws Exception {
+        String body = "{\"channel\":\"order\",\"data\":\"p\"}";
+        String answer = RawHttp.exchange(server, "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n");
+        int publish = answer.indexOf("\"duplicate\":false");
+        int health = answer.indexOf("\"status\":\"ok\"");
+        int refusal = answer.indexOf("HTTP/1.1 426");
+        assertThat(publish).as(answer).isPositive();
+        assertThat(health).as(answer).isGreaterThan(publish);
+        assertThat(refusal).as(answer).isGreaterThan(health);
+    }
+
     /** {@code n} pipelined GETs, the last one closing the connection. */
     private static String pipeline(int n) {
         StringBuilder requests = new StringBuilder();
