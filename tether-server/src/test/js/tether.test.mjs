@@ -569,7 +569,7 @@ describe('reconnect', () => {
     assert.equal(server.sockets.length, 2);
   });
 
-  it('starts the backoff over after a successful connect', () => {
+  it('starts the backoff over once a connection has lasted 10 s', () => {
     mock.method(Math, 'random', () => 0.999999);
     const {client, events} = newClient({minReconnectDelay: 100, maxReconnectDelay: 10000});
     client.connect();
@@ -577,8 +577,22 @@ describe('reconnect', () => {
       server.latest.drop(1006);
       mock.timers.tick(10000);
     }
-    accept().drop(1006);
+    const ws = accept();
+    mock.timers.tick(10000);
+    ws.drop(1006);
     assert.equal(events.filter(([n]) => n === 'disconnected').at(-1)[1].delay, 99);
+  });
+
+  it('keeps the backoff growing when the server closes a connection at once', () => {
+    mock.method(Math, 'random', () => 0.999999);
+    const {client, events} = newClient({minReconnectDelay: 100, maxReconnectDelay: 10000});
+    client.connect();
+    for (let i = 0; i < 3; i++) {
+      server.latest.drop(1006);
+      mock.timers.tick(10000);
+    }
+    accept().drop(4000);  // accepted, then closed at once: not an established connection
+    assert.equal(events.filter(([n]) => n === 'disconnected').at(-1)[1].delay, 799, '4th delay, not the first again');
   });
 
   it('uses the server\'s retryAfter as the delay', () => {

@@ -23,6 +23,8 @@ const DEFAULTS = Object.freeze({
 // Outgoing messages produced together share a frame, up to this many UTF-16 units: at most 3 bytes
 // each, so a batch stays under the server's default maxFrameBytes (64 KiB). A larger message goes alone.
 const MAX_BATCH_CHARS = 16384;
+// A connection that lasts this long counts as established: the reconnect backoff starts over after it.
+const STABLE_MS = 10000;
 // Code of the closes this client decides on (dead connection, browser offline, cancel). Anything but
 // 1000 keeps the session on the server for a resume; browsers allow only 1000 and 3000-4999.
 const CLIENT_ABORT_CODE = 3000;
@@ -142,7 +144,8 @@ export class TetherClient {
   #reliable = new Set();      // publish/history/presence awaiting a reply, in call order; resent after reconnect
   #outbox = [];
   #batchDepth = 0;
-  #attempt = 0;               // reconnect attempts since the last connect result
+  #attempt = 0;               // reconnect attempts since the last connection that lasted STABLE_MS
+  #stableTimer = null;        // resets #attempt once the current connection has lasted STABLE_MS
   #reconnectTimer = null;     // at most one reconnect pending: checked by #scheduleReconnect
   #connectTimer = null;
   #silenceTimer = null;
@@ -393,7 +396,10 @@ export class TetherClient {
   #onConnected(r) {
     clearTimeout(this.#connectTimer);
     this.#connected = true;
-    this.#attempt = 0;
+    // The backoff starts over only once this connection has lasted: a server that accepts and then
+    // closes at once would otherwise get reconnects within minReconnectDelay for ever.
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = setTimeout(() => { this.#attempt = 0; }, STABLE_MS);
     this.#session = r.session;
     this.#clientId = r.client;
     this.#user = r.user ?? '';
@@ -475,6 +481,7 @@ export class TetherClient {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#silenceTimer);
     clearTimeout(this.#ackTimer);
+    clearTimeout(this.#stableTimer);
     this.#ackTimer = null;
   }
 

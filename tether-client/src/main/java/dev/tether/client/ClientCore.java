@@ -255,6 +255,7 @@ final class ClientCore implements Connection.Events {
             return;
         }
         conn = null;
+        watchdog.disconnected();
         cancel(connectDeadline);
         cancel(ackTick);
         subscriptions.disconnected();

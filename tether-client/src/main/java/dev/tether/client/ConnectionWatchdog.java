@@ -66,14 +66,37 @@ final class ConnectionWatchdog {
         return pending.get();
     }
 
-    /** A connection was established: the next loss starts the backoff from the beginning. */
+    /**
+     * How long a connection must last before the backoff starts over. A server that accepts the
+     * connect and then closes at once (overloaded, draining, a policy close) would otherwise get
+     * reconnects every few hundred milliseconds for ever.
+     */
+    static final long STABLE_MILLIS = 10_000;
+    /** Resets {@link #failures} once the current connection has lasted {@link #STABLE_MILLIS}. */
+    private volatile Scheduler.Cancellable stable;
+
+    /** A connection was established: if it lasts, the next loss starts the backoff from the beginning. */
     void connected() {
-        failures = 0;
+        Scheduler.Cancellable previous = stable;
+        if (previous != null) {
+            previous.cancel();
+        }
+        stable = scheduler.schedule(() -> failures = 0, STABLE_MILLIS);
+    }
+
+    /** The connection was lost: if it did not last, the backoff goes on growing. */
+    void disconnected() {
+        Scheduler.Cancellable s = stable;
+        if (s != null) {
+            s.cancel();
+            stable = null;
+        }
     }
 
     /** Cancels any pending attempt for good (the client closed). */
     void stop() {
         stopped = true;
+        disconnected();
         Scheduler.Cancellable s = scheduled;
         if (s != null) {
             s.cancel();

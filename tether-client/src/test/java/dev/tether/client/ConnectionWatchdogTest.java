@@ -71,13 +71,29 @@ class ConnectionWatchdogTest {
     }
 
     @Test
-    void anEstablishedConnectionRestartsTheBackoff() {
+    void aConnectionThatLastsRestartsTheBackoff() {
         watchdog.scheduleReconnect(-1, false);
         clock.advance(100);
         watchdog.scheduleReconnect(-1, false);
         clock.advance(200);
         watchdog.connected();
+        clock.advance(ConnectionWatchdog.STABLE_MILLIS);
+        watchdog.disconnected();
         assertThat(watchdog.scheduleReconnect(-1, false)).isEqualTo(100);
+    }
+
+    /** A server that accepts and then closes at once does not get reconnects at the first delay for ever. */
+    @Test
+    void aConnectionLostAtOnceLetsTheBackoffGrow() {
+        watchdog.scheduleReconnect(-1, false);
+        clock.advance(100);
+        watchdog.scheduleReconnect(-1, false);
+        clock.advance(200);
+        watchdog.connected();
+        clock.advance(ConnectionWatchdog.STABLE_MILLIS - 1);
+        watchdog.disconnected();
+        clock.advance(1);
+        assertThat(watchdog.scheduleReconnect(-1, false)).isEqualTo(300);
     }
 
     @Test
