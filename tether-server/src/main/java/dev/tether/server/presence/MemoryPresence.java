@@ -25,7 +25,8 @@ public final class MemoryPresence implements PresenceRegistry {
         boolean[] added = {false};
         channels.compute(channel, (name, members) -> {
             Map<String, ClientInfo> m = members != null ? members : new LinkedHashMap<>();
-            added[0] = m.putIfAbsent(client.client(), client) == null;
+            // Present already (a resume): no second join, but what presence lists is the latest info.
+            added[0] = m.put(client.client(), client) == null;
             return m;
         });
         if (added[0]) {

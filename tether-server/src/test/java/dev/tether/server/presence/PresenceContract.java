@@ -42,6 +42,16 @@ public abstract class PresenceContract {
         assertThat(events).containsExactly("join room c-1");
     }
 
+    /** A resume with new info: no second join event, and the list shows what the client says now. */
+    @Test
+    void aSecondJoinUpdatesTheListedInfoWithoutAnotherEvent() {
+        presence.join("room", client("c-1"));
+        ClientInfo renamed = new ClientInfo("c-1", "user-c-1", "{\"name\":\"Ada\"}");
+        assertThat(presence.join("room", renamed)).isFalse();
+        assertThat(presence.list("room")).containsExactly(renamed);
+        assertThat(events).containsExactly("join room c-1");
+    }
+
     @Test
     void leaveRemovesTheClientAndIsSilentWhenAbsent() {
         presence.join("room", client("c-1"));
