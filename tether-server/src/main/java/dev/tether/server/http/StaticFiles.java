@@ -31,8 +31,8 @@ final class StaticFiles {
     /** The file for {@code path}, or null when there is none (or the path tries to leave the root). */
     FullHttpResponse get(String path) throws IOException {
         String p = path.equals("/") ? "/index.html" : path;
-        if (p.contains("..") || p.contains("\\") || p.contains("//") || !p.startsWith("/")) {
-            return null;
+        if (p.contains("..") || p.contains("\\") || p.contains("//") || !p.startsWith("/") || p.contains("/.")) {
+            return null; // also hidden files and directories (/.git/config, /.env): never served
         }
         String ext = p.substring(p.lastIndexOf('.') + 1);
         String type = TYPES.getOrDefault(ext, "application/octet-stream");
@@ -52,7 +52,11 @@ final class StaticFiles {
             } catch (java.nio.file.InvalidPathException e) {
                 return null; // a NUL or another character no file name can hold: not found
             }
-            return f.startsWith(dir) && Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+            if (!f.startsWith(dir) || !Files.isRegularFile(f)) {
+                return null;
+            }
+            // A symbolic link inside the directory must not lead out of it.
+            return f.toRealPath().startsWith(dir.toRealPath()) ? Files.readAllBytes(f) : null;
         }
         try (InputStream in = StaticFiles.class.getResourceAsStream("/static/" + relative)) {
             return in == null ? null : in.readAllBytes();

@@ -520,6 +520,25 @@ class HttpApiIT {
         }
     }
 
+    /** Hidden files (a .git directory, a .env) and symbolic links leading out of static-dir are not served. */
+    @Test
+    void staticDirServesNoHiddenFileAndNoLinkOutOfIt(@TempDir Path tmp) throws Exception {
+        Path www = Files.createDirectories(tmp.resolve("www"));
+        Files.writeString(www.resolve("index.html"), "<html>home</html>");
+        Files.createDirectories(www.resolve(".git"));
+        Files.writeString(www.resolve(".git/config"), "secret remote");
+        Files.writeString(www.resolve(".env"), "TOKEN=secret");
+        Files.writeString(tmp.resolve("outside.txt"), "secret outside");
+        Files.createSymbolicLink(www.resolve("link.txt"), tmp.resolve("outside.txt"));
+        TetherServer s = h.server(b -> b.staticDir(www));
+        assertThat(RawHttp.get(s, "/").body()).isEqualTo("<html>home</html>");
+        for (String path : List.of("/.git/config", "/.env", "/link.txt")) {
+            HttpResponse<String> r = RawHttp.get(s, path);
+            assertThat(r.statusCode()).as(path).isEqualTo(404);
+            assertThat(r.body()).doesNotContain("secret");
+        }
+    }
+
     // --- helpers --------------------------------------------------------------------------------
 
     private static void assertError(HttpResponse<String> r, int status, String messagePart) {
