@@ -56,6 +56,9 @@ final class Subscriptions {
         this.store = store;
     }
 
+    /** Set once by {@link #closeAll}: a subscription added after it is ended at once. */
+    private volatile boolean closed;
+
     // --- application side (any thread) -----------------------------------------------------------
 
     ClientSubscription subscribe(String channel, SubscriptionListener listener, SubscribeOptions options) {
@@ -68,6 +71,13 @@ final class Subscriptions {
         ClientSubscription existing = wanted.putIfAbsent(channel, sub);
         if (existing != null) {
             throw new IllegalStateException("already subscribed to " + channel + "; unsubscribe first");
+        }
+        if (closed) {
+            // Raced with close(): it may have swept the subscriptions before this one was added.
+            // Ended like the others, instead of waiting in the map for a connection that never comes.
+            wanted.remove(channel, sub);
+            sub.close();
+            return sub;
         }
         loop.execute(() -> reconcile(channel));
         return sub;
@@ -103,6 +113,7 @@ final class Subscriptions {
      * saves in {@code store} where each one's listener got to. Completes when those saves are done.
      */
     CompletableFuture<Void> closeAll(OffsetStore store) {
+        closed = true;
         List<CompletableFuture<Void>> saves = new ArrayList<>();
         for (ClientSubscription sub : wanted.values()) {
             sub.close();
