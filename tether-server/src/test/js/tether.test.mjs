@@ -414,6 +414,24 @@ describe('publish', () => {
     await assert.rejects(small.client.publish('chat', 'y'.repeat(150)), (e) => e.code === 108);
   });
 
+  it('waits out a 107 retryAfter also across a reconnect (protocol G2)', async () => {
+    const {client} = newClient();
+    client.connect();
+    const ws = accept();
+    const p = client.publish('chat', 1);
+    const cmd = ws.last('publish');
+    ws.receive({id: cmd.id, error: {code: 107, message: 'too many keys', temporary: true, retryAfter: 15000}});
+    ws.drop(1006);
+    mock.timers.tick(10000);
+    const ws2 = accept({resumed: true, subscriptions: []});
+    assert.equal(ws2.messages().filter((m) => m.op === 'publish').length, 0, 'not resent before retryAfter');
+    mock.timers.tick(5000);
+    const again = ws2.last('publish');
+    assert.equal(again.key, cmd.key);
+    ws2.receive({id: again.id, result: {offset: 1, epoch: EPOCH, duplicate: false}});
+    assert.equal((await p).offset, 1);
+  });
+
   it('sends the data as it was when publish was called, also when queued offline', async () => {
     const {client} = newClient();
     client.connect();

@@ -422,7 +422,9 @@ export class TetherClient {
     for (const entry of this.#subs.values()) {
       if (!entry.live) this.#sendSubscribe(entry);
     }
-    for (const req of this.#reliable) this.#sendRequest(req);
+    for (const req of this.#reliable) {
+      if (!req.waiting) this.#sendRequest(req);  // one waiting out a retryAfter goes when that ends
+    }
     this.#save();
     this.#setState('connected');
     if (ws !== this.#ws) return;  // a state listener closed the client
@@ -775,7 +777,7 @@ export class TetherClient {
   #request(cmd, timeout, mapResult) {
     if (this.#state === 'closed') return Promise.reject(new TetherError('closed', 'client is closed'));
     return new Promise((resolve, reject) => {
-      const req = {cmd, mapResult, resolve, reject, sent: false, settled: false, timer: null};
+      const req = {cmd, mapResult, resolve, reject, sent: false, settled: false, timer: null, waiting: false};
       req.timer = setTimeout(() => this.#settle(req, null,
         new TetherError('timeout', `${cmd.op} ${cmd.channel}: no reply within ${timeout} ms`)), timeout);
       this.#reliable.add(req);
@@ -786,7 +788,6 @@ export class TetherClient {
   #sendRequest(req) {
     if (req.sent || req.settled) return;
     req.sent = true;
-    const ws = this.#ws;
     this.#command(req.cmd, (reply) => {
       if (reply.result) {
         this.#settle(req, req.mapResult(reply.result), null);
@@ -798,8 +799,12 @@ export class TetherClient {
         return;
       }
       req.sent = false;
-      this.#later(() => { if (ws === this.#ws && this.#connected) this.#sendRequest(req); },
-        e.retryAfter ?? this.#opts.minReconnectDelay);
+      // Not before retryAfter (protocol G2), also on a connection made meanwhile (see #onConnected).
+      req.waiting = true;
+      this.#later(() => {
+        req.waiting = false;
+        if (this.#connected) this.#sendRequest(req);
+      }, e.retryAfter ?? this.#opts.minReconnectDelay);
     });
   }
 

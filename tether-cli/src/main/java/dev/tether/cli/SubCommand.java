@@ -40,6 +40,7 @@ final class SubCommand implements Callable<Integer> {
     private String since;
 
     @Option(names = "--count", paramLabel = "N", description = "Exit 0 after N publications.")
+    private Long countOption;
     private long count = -1;
 
     @Option(names = "--token", paramLabel = "JWT", description = "Connect token.")
@@ -47,8 +48,11 @@ final class SubCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (count == 0 || count < -1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
+        if (countOption != null) {
+            if (countOption < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1, got " + countOption);
+            }
+            count = countOption;
         }
         StreamPosition from = since == null ? null : position(since);
         PrintWriter out = spec.commandLine().getOut();
@@ -114,7 +118,16 @@ final class SubCommand implements Callable<Integer> {
         } else {
             client.subscribe(channel, listener, from);
         }
-        Thread hook = new Thread(done::countDown, "tether-sub-exit");
+        // Ctrl-C: the JVM halts once the hooks return, so the hook waits (briefly) for main to close.
+        CountDownLatch closedByMain = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            done.countDown();
+            try {
+                closedByMain.await(3, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "tether-sub-exit");
         Runtime.getRuntime().addShutdownHook(hook);
         client.closed().thenRun(done::countDown);
         try {
@@ -126,6 +139,8 @@ final class SubCommand implements Callable<Integer> {
                 client.closed().get(2, java.util.concurrent.TimeUnit.SECONDS); // the server ends the session now
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 // closing anyway
+            } finally {
+                closedByMain.countDown();
             }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -97,6 +97,7 @@ class SubPubIT {
             {"pub", server.url(), "cli:c", "  "},
             {"pub", server.url(), "cli:c", "1", "--timeout", "0"},
             {"sub", server.url(), "cli:c", "--count", "0"},
+            {"sub", server.url(), "cli:c", "--count", "-1"},
         }) {
             Run bad = run(args);
             assertThat(bad.status()).as(String.join(" ", args) + ": " + bad.err()).isEqualTo(2);

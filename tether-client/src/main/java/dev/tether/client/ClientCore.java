@@ -61,6 +61,8 @@ final class ClientCore implements Connection.Events {
     private String closeReason = "";
     /** Completes when every subscription's last position is saved (set when the client ends). */
     private CompletableFuture<Void> finalSaves = CompletableFuture.completedFuture(null);
+    /** At most this long closed() waits for the last saves (a listener may be blocking their executor). */
+    static final long FINAL_SAVE_WAIT_MILLIS = 1000;
     private boolean closedReported;
 
     ClientCore(ClientConfig config) {
@@ -344,7 +346,9 @@ final class ClientCore implements Connection.Events {
         log.info("client {} closed ({} {})", clientId, code, reason);
         // After the last positions are saved: a process that exits once closed() completes must not
         // see again, on its next start, what its listeners handled after the last periodic save.
-        finalSaves.whenComplete((v, err) -> events.execute(() -> {
+        // Bounded: a listener that closes the client and waits for closed() blocks its own callback
+        // executor, where the last save of its subscription is queued behind it.
+        finalSaves.completeOnTimeout(null, FINAL_SAVE_WAIT_MILLIS, TimeUnit.MILLISECONDS).whenComplete((v, err) -> events.execute(() -> {
             try {
                 config.listener().onClosed(code, reason);
             } finally {

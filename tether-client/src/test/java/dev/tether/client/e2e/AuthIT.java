@@ -57,14 +57,14 @@ class AuthIT {
             TetherServer server = h.server(b -> b.tokenSecret(SECRET).allowAnonymous(false));
             String fresh = token("alice", System.currentTimeMillis() / 1000 + 3600);
             AtomicInteger asked = new AtomicInteger();
-            TetherClient c = h.client(h.builder(url(server)).connectTimeout(java.time.Duration.ofMillis(300))
+            TetherClient c = h.client(h.builder(url(server)).connectTimeout(java.time.Duration.ofSeconds(1))
                     .tokenSupplier(() -> switch (asked.incrementAndGet()) {
                         case 1 -> null;
                         case 2 -> new CompletableFuture<>(); // never completes
                         default -> CompletableFuture.completedFuture(fresh);
                     })).connect();
             awaitState(c, State.CONNECTED);
-            assertThat(asked.get()).isEqualTo(3);
+            assertThat(asked.get()).as("null, then no answer, then a token").isGreaterThanOrEqualTo(3);
         }
     }
 

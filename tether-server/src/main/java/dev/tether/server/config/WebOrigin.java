@@ -65,7 +65,7 @@ public record WebOrigin(String scheme, String host, int port) {
     }
 
     private static int port(String digits) {
-        if (digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(Character::isDigit)) {
+        if (digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
             return -1;
         }
         int p = Integer.parseInt(digits);

@@ -56,7 +56,8 @@ final class StaticFiles {
                 return null;
             }
             // A symbolic link inside the directory must not lead out of it.
-            return f.toRealPath().startsWith(dir.toRealPath()) ? Files.readAllBytes(f) : null;
+            Path real = f.toRealPath();
+            return real.startsWith(dir.toRealPath()) ? Files.readAllBytes(real) : null;
         }
         try (InputStream in = StaticFiles.class.getResourceAsStream("/static/" + relative)) {
             return in == null ? null : in.readAllBytes();

@@ -75,6 +75,9 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
     enum State { AWAITING_CONNECT, CONNECTING, CONNECTED, CLOSING, CLOSED }
 
     /** What happens to the session when the socket goes away. */
+    /** The payload of the latest WebSocket Ping received while the socket was not writable. */
+    private ByteBuf unansweredPing;
+
     enum SessionFate { KEEP, END, MOVED }
 
     final Hub hub;
@@ -180,6 +183,10 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             pending.release();
             pending = null;
         }
+        if (unansweredPing != null) {
+            unansweredPing.release();
+            unansweredPing = null;
+        }
         if (fragments != null) {
             fragments.release();
             fragments = null;
@@ -272,10 +279,16 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             } else if (msg instanceof ContinuationWebSocketFrame more) {
                 onContinuation(more);
             } else if (msg instanceof PingWebSocketFrame ping) {
-                // Only while the socket drains: a client that sends pings and never reads must not
-                // grow the server's memory with pongs (RFC 6455 5.5.3 allows answering only the latest).
+                // At once while the socket drains; else only the latest ping is kept and answered once
+                // it drains (RFC 6455 5.5.3), so a client that pings and never reads cannot grow the
+                // server's memory with pongs, and one that is catching up still gets its pong.
                 if (!closeSent && ctx.channel().isWritable()) {
                     ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
+                } else if (!closeSent) {
+                    if (unansweredPing != null) {
+                        unansweredPing.release();
+                    }
+                    unansweredPing = ping.content().retain();
                 }
             } else if (msg instanceof CloseWebSocketFrame close) {
                 onClose(close);
@@ -624,6 +637,15 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && unansweredPing != null) {
+            ByteBuf payload = unansweredPing;
+            unansweredPing = null;
+            if (closeSent) {
+                payload.release();
+            } else {
+                ctx.writeAndFlush(new PongWebSocketFrame(payload), ctx.voidPromise());
+            }
+        }
         if (ctx.channel().isWritable()) {
             for (Subscription s : List.copyOf(subscriptions.values())) {
                 deliver(s);

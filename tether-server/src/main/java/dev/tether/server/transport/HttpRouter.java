@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,20 +137,11 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             // Matched on the decoded path (/w%73 is /ws); Netty's handshaker compares the raw target
             // and would pass an unmatched request on unanswered, with the idle closer already gone.
             req.setUri(path);
-            CompletableFuture<Void> owed = HttpApi.pendingResponse(ctx);
-            if (owed != null) {
-                // An earlier pipelined request is still being answered: the 101 must come after it.
-                FullHttpRequest upgrade = req.retain();
-                passed = true;
-                owed.whenComplete((v, err) -> ctx.executor().execute(() -> {
-                    if (!ctx.channel().isActive()) {
-                        upgrade.release();
-                        return;
-                    }
-                    installWebSocket(ctx.pipeline(), ws);
-                    ctx.pipeline().remove(this);
-                    ctx.fireChannelRead(upgrade);
-                }));
+            if (HttpApi.pendingResponse(ctx) != null) {
+                // Pipelined behind a request still being answered: its 101 would overtake that answer.
+                // Browsers never do this; refusing keeps the order (and nothing waits half-upgraded).
+                refuse(ctx, HttpResponses.error(HttpResponseStatus.BAD_REQUEST,
+                        "a WebSocket upgrade must not be pipelined behind other requests"));
                 return;
             }
             installWebSocket(ctx.pipeline(), ws);

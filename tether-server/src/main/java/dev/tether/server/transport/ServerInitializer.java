@@ -77,6 +77,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
             if (!(plain instanceof FullHttpResponse refused) || refused.status().code() < 400) {
                 return plain;
             }
+            requestAnswered(pipeline); // the router never sees this request: its deadline is over
             String why = refused.status().code() == 413 ? "request body is larger than " + maxContentLength + " bytes"
                     : "unsupported Expect header (only 100-continue is supported)";
             FullHttpResponse json = HttpResponses.error(refused.status(), why);
@@ -88,12 +89,19 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
             return json;
         }
 
+        private static void requestAnswered(ChannelPipeline pipeline) {
+            if (pipeline.get(HttpIdleCloser.NAME) instanceof HttpIdleCloser closer) {
+                closer.requestReceived();
+            }
+        }
+
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
             if (!(oversized instanceof HttpRequest)) {
                 super.handleOversizedMessage(ctx, oversized);
                 return;
             }
+            requestAnswered(ctx.pipeline()); // the router never sees this request: its deadline is over
             FullHttpResponse r = HttpResponses.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                     "request body is larger than " + maxContentLength() + " bytes");
             // In order after any response still owed to an earlier pipelined request.

@@ -177,6 +177,28 @@ class SlowConsumerIT {
         assertThat(stalled.all()).anyMatch(m -> m.contains("\"op\":\"disconnect\"") && m.contains("4002"));
     }
 
+    /**
+     * WebSocket Pings that arrive while the server cannot write to the client (it is catching up)
+     * are answered once it drains, the latest with one Pong, instead of never (RFC 6455 5.5.2) or
+     * once each into an unbounded queue.
+     */
+    @Test
+    void pingsReceivedWhileTheSocketIsFullAreAnsweredOnceItDrains() throws Exception {
+        TetherServer server = h.server(b -> b.historySize(100_000).writeBufferHighWaterMark(HIGH_WATER_MARK));
+        WsTestClient slow = stalledSubscriber(server, "catchup");
+        WsTestClient pub = h.connected(server);
+        publish(pub, "catchup", 8000, new AtomicLong(), server);
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.hub().pendingWriteBytes() > 0);
+        for (int i = 0; i < 3; i++) {
+            slow.sendPing();
+        }
+        h.barrier(pub);
+        slow.resumeReading();
+        await().atMost(Duration.ofSeconds(10)).until(() -> slow.pongsReceived() >= 1);
+        assertThat(slow.pongsReceived()).isBetween(1, 3);
+        assertThat(slow.isOpen()).isTrue();
+    }
+
     @Test
     void windowStopsDeliveryToAnAckingClientUntilItAcks() throws Exception {
         TetherServer server = h.server(b -> b.window(10));
