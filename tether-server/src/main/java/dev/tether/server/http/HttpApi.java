@@ -118,6 +118,12 @@ public final class HttpApi {
      * with {@code close}, says so and closes after it. Event loop.
      */
     public static void writeInOrder(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {
+        if (close) {
+            // Nothing after this answer will be answered: read no more, and run none of the requests
+            // already read behind it (a publish would be stored, its client never told, and retried).
+            ctx.channel().attr(CLOSING).set(Boolean.TRUE);
+            ctx.channel().config().setAutoRead(false);
+        }
         CompletableFuture<Void> written = new CompletableFuture<>();
         CompletableFuture<Void> previous = ctx.channel().attr(LAST_RESPONSE).getAndSet(written);
         Runnable write = () -> {
@@ -140,6 +146,13 @@ public final class HttpApi {
                 written.complete(null);
             }
         });
+    }
+
+    private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf("tether.http.closing");
+
+    /** Whether this connection closes after an answer already queued: later requests are not run. */
+    public static boolean closing(ChannelHandlerContext ctx) {
+        return Boolean.TRUE.equals(ctx.channel().attr(CLOSING).get());
     }
 
     /** The write of the last response on this connection, if one is still to be written; else null. */

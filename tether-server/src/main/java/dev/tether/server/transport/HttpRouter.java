@@ -65,6 +65,10 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (ctx.pipeline().get(HttpIdleCloser.NAME) instanceof HttpIdleCloser closer) {
             closer.requestReceived();
         }
+        if (HttpApi.closing(ctx)) {
+            req.release(); // read behind a refusal that closes the connection: never answered, never run
+            return;
+        }
         boolean passed = false;
         try {
             if (req.decoderResult().isFailure()) {

@@ -272,6 +272,25 @@ class HttpApiIT {
         assertThat(refusal).as(answer).isGreaterThan(health);
     }
 
+    /**
+     * A request pipelined behind a refusal that closes the connection is never run: its client
+     * gets no answer, so a publish stored anyway would be retried and stored twice.
+     */
+    @Test
+    void requestsBehindAClosingRefusalAreNotRun() throws Exception {
+        String a = "{\"channel\":\"behind\",\"data\":\"a\"}";
+        String b = "{\"channel\":\"behind\",\"data\":\"b\"}";
+        String answer = RawHttp.exchange(server, "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + a.length() + "\r\n\r\n" + a
+                + "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + b.length() + "\r\n\r\n" + b);
+        assertThat(answer).contains("HTTP/1.1 426");
+        JsonNode page = json(RawHttp.get(server, "/api/history?channel=behind"));
+        assertThat(page.get("publications")).as(page.toString()).hasSize(1);
+        assertThat(page.get("publications").get(0).get("data").asText()).isEqualTo("a");
+    }
+
     /** {@code n} pipelined GETs, the last one closing the connection. */
     private static String pipeline(int n) {
         StringBuilder requests = new StringBuilder();
