@@ -19,7 +19,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -78,28 +77,32 @@ public final class HttpApi {
             log.warn("HTTP {} {} failed", req.method(), path, e);
             response = CompletableFuture.completedFuture(HttpResponses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error"));
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
         HttpMethod method = req.method();
-        // Pipelined requests must be answered in order (RFC 9112 section 9.3.2), but a publish is answered
-        // only when storage confirms it: each response waits for the one before it on this connection.
+        response.whenComplete((r, err) -> {
+            if (err != null) {
+                log.warn("HTTP {} {} failed", method, path, err);
+            }
+        });
+        inOrder(ctx, response, HttpUtil.isKeepAlive(req));
+    }
+
+    /**
+     * Writes {@code response} once it is ready and every response before it on this connection is
+     * written: pipelined requests are answered in order (RFC 9112 section 9.3.2) although a publish
+     * is answered only when storage confirms it. A response that failed becomes a 503.
+     */
+    private static void inOrder(ChannelHandlerContext ctx, CompletableFuture<FullHttpResponse> response, boolean keepAlive) {
         CompletableFuture<Void> written = new CompletableFuture<>();
         CompletableFuture<Void> previous = ctx.channel().attr(LAST_RESPONSE).getAndSet(written);
-        CompletableFuture<FullHttpResponse> mine = response;
-        CompletableFuture<FullHttpResponse> inOrder = previous == null ? mine : previous.thenCompose(v -> mine);
-        inOrder.whenComplete((r, err) -> {
+        CompletableFuture<FullHttpResponse> turn = previous == null ? response : previous.thenCompose(v -> response);
+        turn.whenComplete((r, err) -> {
             Runnable write = () -> {
                 FullHttpResponse out = err == null ? r
                         : HttpResponses.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "not stored, retry with the same key");
                 HttpUtil.setKeepAlive(out, keepAlive);
-                var f = ctx.writeAndFlush(out);
-                if (!keepAlive) {
-                    f.addListener(ChannelFutureListener.CLOSE);
-                }
+                ctx.writeAndFlush(out).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
                 written.complete(null);
             };
-            if (err != null) {
-                log.warn("HTTP {} {} failed", method, path, err);
-            }
             try {
                 ctx.executor().execute(write);
             } catch (RejectedExecutionException shuttingDown) {
@@ -124,28 +127,7 @@ public final class HttpApi {
             ctx.channel().attr(CLOSING).set(Boolean.TRUE);
             ctx.channel().config().setAutoRead(false);
         }
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        CompletableFuture<Void> previous = ctx.channel().attr(LAST_RESPONSE).getAndSet(written);
-        Runnable write = () -> {
-            if (close) {
-                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            }
-            var f = ctx.writeAndFlush(response);
-            f.addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.CLOSE_ON_FAILURE);
-            written.complete(null);
-        };
-        if (previous == null || previous.isDone()) {
-            write.run();
-            return;
-        }
-        previous.whenComplete((v, err) -> {
-            try {
-                ctx.executor().execute(write);
-            } catch (RejectedExecutionException shuttingDown) {
-                response.release();
-                written.complete(null);
-            }
-        });
+        inOrder(ctx, CompletableFuture.completedFuture(response), !close);
     }
 
     private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf("tether.http.closing");

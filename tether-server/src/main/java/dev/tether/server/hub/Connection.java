@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -75,10 +76,10 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
     enum State { AWAITING_CONNECT, CONNECTING, CONNECTED, CLOSING, CLOSED }
 
     /** What happens to the session when the socket goes away. */
+    enum SessionFate { KEEP, END, MOVED }
+
     /** The payload of the latest WebSocket Ping received while the socket was not writable. */
     private ByteBuf unansweredPing;
-
-    enum SessionFate { KEEP, END, MOVED }
 
     final Hub hub;
     private final CommandHandler commands;
@@ -237,7 +238,7 @@ public final class Connection extends ChannelInboundHandlerAdapter implements He
             // Nothing to hand over: another session, one already moved or ended (closed with 1000 or
             // 4500+ and in its close grace: protocol.md H says it ended), or another user's claim.
             if (!id.equals(sessionId) || fate == SessionFate.MOVED || fate == SessionFate.END || state == State.CLOSED
-                    || !java.util.Objects.equals(claimant, user)) {
+                    || !Objects.equals(claimant, user)) {
                 result.complete(null);
                 return;
             }
