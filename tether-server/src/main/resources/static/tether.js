@@ -156,10 +156,10 @@ export class TetherClient {
   #tokenExpired = false;      // connect on #ws failed with 112 and getToken can refresh it
   #onOnline = null;
   #onOffline = null;
-  #retryTimers = new Set();
+  #retryTimers = new Set();   // retries of refused subscribes and requests: cleared when the client closes
   #tokenTimer = null;         // getToken's deadline
   #serverDelay = false;       // the pending reconnect waits for the server's retryAfter
-  #unsubscribedAway = new Set();  // channels unsubscribed while not connected: a resume must not revive them   // retries of refused subscribes and requests: cleared when the client closes
+  #unsubscribedAway = new Set();  // channels unsubscribed while not connected: a resume must not revive them
 
   /**
    * @param {string} url ws:// or wss:// URL of the endpoint, e.g. ws://localhost:8080/ws

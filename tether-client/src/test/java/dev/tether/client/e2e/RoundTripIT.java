@@ -30,6 +30,25 @@ class RoundTripIT {
     record Message(String text) {
     }
 
+    /**
+     * Protocol E: the client acks in the same frame as its subscribe (the server counts that ack, read
+     * right after the subscribe) and again after the result: two acks for one quiet subscription,
+     * where a client acking only after the result sends one.
+     */
+    @Test
+    void aSubscribeIsFollowedByAnAckInItsOwnFrame() throws Exception {
+        try (ClientHarness h = new ClientHarness()) {
+            TetherServer server = h.server();
+            Recorder recorder = new Recorder();
+            TetherClient c = h.client(h.builder(url(server)));
+            c.subscribe("quiet", recorder);
+            c.connect();
+            await().atMost(WAIT).until(() -> recorder.subscribed.size() == 1);
+            await().atMost(WAIT).until(() -> server.hub().metrics().acks.sum() >= 2);
+            assertThat(server.hub().metrics().acks.sum()).isEqualTo(2);
+        }
+    }
+
     @Test
     void subscribePublishHistoryAndPresenceRoundTrip() throws Exception {
         try (ClientHarness h = new ClientHarness()) {
