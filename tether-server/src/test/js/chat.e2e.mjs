@@ -203,8 +203,11 @@ async function run(browser) {
   step = 'Ada goes offline';
   const cdp = await dropNetwork(ada);
   await ada.page.waitForSelector(`${INDICATOR}[data-state="reconnecting"]`, {timeout: WAIT_MS});
+  // Waited for, not sampled: the old socket may still be CLOSING, or a reconnect attempt (random
+  // delay from 0 ms) CONNECTING until the offline network fails it a moment later.
   check('Ada\'s socket is closed in the browser',
-    await ada.page.evaluate(() => window.tetherChat.sockets.every((s) => s.readyState === WebSocket.CLOSED)));
+    await ada.page.waitForFunction(() => window.tetherChat.sockets.every((s) => s.readyState === WebSocket.CLOSED),
+      null, {timeout: WAIT_MS}).then(() => true, () => false));
   check('Ada is offline: navigator.onLine is false', !(await ada.page.evaluate(() => navigator.onLine)));
   const adaDeliveredBeforeOffline = (await deliveries(ada, channel)).length;
 

@@ -79,7 +79,7 @@ public enum ConfigKey {
     MAX_PUBLICATION_BYTES(BYTES, "64KiB", "Largest publication data (serialized JSON), in bytes, at most"
             + " max-frame-bytes; larger gets error 108.",
             (b, v) -> b.maxPublicationBytes((Integer) v)),
-    ALLOWED_ORIGINS(LIST, "", "Comma-separated browser origins allowed to connect, e.g. https://app.example.com;"
+    ALLOWED_ORIGINS(LIST, "", "Comma-separated browser origins allowed to open a WebSocket or call /api/*, e.g. https://app.example.com;"
             + " unset = the server's own origin only; * = any origin.",
             (b, v) -> b.allowedOrigins(ValueType.list(v))),
     API_KEY(SECRET, null, "Bearer key the HTTP API (/api/...) requires; unset = no key. Prefer the environment"
